@@ -1,0 +1,51 @@
+import { Command, Option } from 'commander';
+import { generateNetworkKey, networkKeyProblem, networkNameProblem } from '../networks/network-input.js';
+import { NetworkExistsError } from '../store/store.js';
+import { USER_ID_PATTERN } from '../tokens/token-claims.js';
+import { CliError } from './cli-error.js';
+import { dataOption, withStore } from './options.js';
+
+export function networkCommand(): Command {
+  const network = new Command('network').description('create and list networks (tenants)');
+
+  network
+    .command('create')
+    .description('create a network and print its name and key (a random 256-bit key unless --key is given)')
+    .argument('<name>', 'domain-like network name, e.g. labs.fyre.co')
+    .addOption(new Option('--key <key>', 'the network key shared with the customer (16–512 printable characters)'))
+    .addOption(new Option('--owner <user-id...>', 'user ids whose tokens count as system tokens'))
+    .addOption(dataOption())
+    .option('--json', 'print JSON')
+    .action(async (name: string, options: { key?: string; owner?: string[]; data: string; json?: boolean }) => {
+      const problem = networkNameProblem(name) ?? (options.key === undefined ? null : networkKeyProblem(options.key));
+      if (problem !== null) throw new CliError(problem);
+      const badOwner = options.owner?.find((owner) => !USER_ID_PATTERN.test(owner));
+      if (badOwner !== undefined) throw new CliError(`--owner ${JSON.stringify(badOwner)} is not a valid user id (A-Z a-z 0-9 _ . -)`);
+      const key = options.key ?? generateNetworkKey();
+      const created = await withStore(options.data, async (store) => {
+        try {
+          return await store.createNetwork({ name, key, owners: options.owner ?? [] }, Date.now());
+        } catch (error) {
+          if (error instanceof NetworkExistsError) throw new CliError(`network ${name} already exists in ${options.data}`);
+          throw error;
+        }
+      });
+      if (options.json) console.log(JSON.stringify({ name: created.name, key, owners: created.owners }));
+      else console.log(`network ${created.name}\nkey     ${key}`);
+    });
+
+  network
+    .command('list')
+    .description('list the networks and their pull URLs')
+    .addOption(dataOption())
+    .option('--json', 'print JSON')
+    .action(async (options: { data: string; json?: boolean }) => {
+      const networks = await withStore(options.data, (store) => store.listNetworks());
+      const rows = networks.map((n) => ({ name: n.name, pull_profile_url: n.pullUrlTemplate, owners: n.owners }));
+      if (options.json) console.log(JSON.stringify(rows));
+      else if (rows.length === 0) console.log(`no networks in ${options.data}; create one with: p4p network create NAME`);
+      else for (const row of rows) console.log(`${row.name}\t${row.pull_profile_url ?? '(no pull URL yet)'}`);
+    });
+
+  return network;
+}

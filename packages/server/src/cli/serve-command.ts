@@ -1,0 +1,97 @@
+import { Command, Option } from 'commander';
+import type { Level } from 'pino';
+import { quickstart } from '../demo/quickstart.js';
+import { createLogger } from '../log/create-logger.js';
+import { startServer } from '../server/p4p-server.js';
+import { checkServeConfig, DEFAULT_SERVE_CONFIG as D, type ServeConfig } from '../server/serve-config.js';
+import { CliError } from './cli-error.js';
+import { dataOption, integerIn, oneOf } from './options.js';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
+
+/** An integer option with its environment variable (P4P_ + the flag in capitals) and range. */
+function intOption(flag: string, description: string, fallback: number, min: number, max: number): Option {
+  const env = `P4P_${flag.toUpperCase().replaceAll('-', '_')}`;
+  return new Option(`--${flag} <n>`, description).env(env).argParser(integerIn(min, max)).default(fallback);
+}
+
+interface ServeOptions {
+  port: number; host: string; data: string; allowPrivateTargets?: boolean; durability: ServeConfig['durability'];
+  logLevel: Level; pullConcurrency: number; pullPerNetwork: number; pullConnectTimeoutMs: number; pullTimeoutMs: number;
+  pullMaxBytes: number; retryBaseMs: number; retryMaxMs: number; retryMaxAttempts: number; pingRate: number; pingBurst: number;
+  demo?: boolean;
+}
+
+function configFrom(options: ServeOptions): ServeConfig {
+  return {
+    host: options.host,
+    port: options.port,
+    dataDir: options.data,
+    durability: options.durability,
+    // The demo's identity system runs on loopback.
+    allowPrivateTargets: options.allowPrivateTargets === true || options.demo === true,
+    logLevel: options.logLevel,
+    pull: {
+      concurrency: options.pullConcurrency,
+      perNetworkConcurrency: options.pullPerNetwork,
+      connectTimeoutMs: options.pullConnectTimeoutMs,
+      totalTimeoutMs: options.pullTimeoutMs,
+      maxBodyBytes: options.pullMaxBytes,
+      tokenTtlSeconds: D.pull.tokenTtlSeconds,
+    },
+    retry: { baseDelayMs: options.retryBaseMs, maxDelayMs: options.retryMaxMs, maxAttempts: options.retryMaxAttempts },
+    pingRateLimit: { perSecond: options.pingRate, burst: options.pingBurst },
+  };
+}
+
+/** Resolves on the first SIGTERM or SIGINT. */
+function stopSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => resolve(signal));
+  });
+}
+
+export function serveCommand(): Command {
+  return new Command('serve')
+    .description('run the HTTP API and the pull workers on the SQLite store in --data')
+    .addOption(new Option('--port <n>', 'port to listen on (0: any free port)').env('P4P_PORT').argParser(integerIn(0, 65535)).default(D.port))
+    .addOption(new Option('--host <address>', 'address to listen on').env('P4P_HOST').default(D.host))
+    .addOption(dataOption())
+    .addOption(new Option('--allow-private-targets', 'allow pull URLs on loopback, private and link-local addresses').env('P4P_ALLOW_PRIVATE_TARGETS'))
+    .addOption(new Option('--durability <level>', 'power: every ping survives power loss; process: survives a p4p crash only').env('P4P_DURABILITY').argParser(oneOf(['power', 'process'] as const)).default(D.durability))
+    .addOption(new Option('--log-level <level>', 'log level').env('P4P_LOG_LEVEL').argParser(oneOf(LOG_LEVELS)).default(D.logLevel))
+    .addOption(intOption('pull-concurrency', 'pulls in flight in this process', D.pull.concurrency, 1, 4096))
+    .addOption(intOption('pull-per-network', 'pulls in flight per network', D.pull.perNetworkConcurrency, 1, 4096))
+    .addOption(intOption('pull-connect-timeout-ms', 'connect timeout of a pull', D.pull.connectTimeoutMs, 100, 60_000))
+    .addOption(intOption('pull-timeout-ms', 'total timeout of a pull', D.pull.totalTimeoutMs, 100, 120_000))
+    .addOption(intOption('pull-max-bytes', 'largest pull answer accepted', D.pull.maxBodyBytes, 1024, 16 * 1024 * 1024))
+    .addOption(intOption('retry-base-ms', 'delay before the first retry; doubles each time', D.retry.baseDelayMs, 10, 3_600_000))
+    .addOption(intOption('retry-max-ms', 'longest delay between retries', D.retry.maxDelayMs, 10, 86_400_000))
+    .addOption(intOption('retry-max-attempts', 'attempts before a user is marked failed', D.retry.maxAttempts, 1, 100))
+    .addOption(intOption('ping-rate', 'pings per second per network (0: no limit)', D.pingRateLimit.perSecond, 0, 10_000_000))
+    .addOption(intOption('ping-burst', 'pings a network may send at once above the rate', D.pingRateLimit.burst, 1, 100_000_000))
+    .addOption(new Option('--demo', 'create a demo network and identity system on first start, and show the loop working'))
+    .action(async (options: ServeOptions) => {
+      let config: ServeConfig;
+      try {
+        config = checkServeConfig(configFrom(options));
+      } catch (error) {
+        throw new CliError((error as Error).message);
+      }
+      const log = createLogger(config.logLevel);
+      let server;
+      try {
+        server = await startServer(config, log);
+      } catch (error) {
+        throw new CliError(`cannot start: ${(error as Error).message}`, { cause: error });
+      }
+      log.info({ event: 'listening', url: server.url, data: config.dataDir }, `p4p listening on ${server.url}`);
+      const stopDemo = options.demo ? await quickstart(server, config) : undefined;
+      const signal = await stopSignal();
+      log.info({ event: 'stopping', signal }, 'draining');
+      await stopDemo?.();
+      await server.stop();
+      log.info({ event: 'stopped' }, 'stopped');
+      log.flush();
+    });
+}

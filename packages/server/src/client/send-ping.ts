@@ -1,0 +1,22 @@
+import { buildSystemToken } from '../tokens/sign-token.js';
+
+export interface PingAnswer {
+  status: number;
+  body: { code?: string; message?: string; [key: string]: unknown } | null;
+}
+
+/**
+ * Sends one ping to a p4p server as a customer's identity system would: the
+ * official libraries' path with a form-encoded system lftoken. Rejects only
+ * when p4p cannot be reached.
+ */
+export async function sendPing(baseUrl: string, networkName: string, key: string, userId: string): Promise<PingAnswer> {
+  const response = await fetch(new URL(`/api/v3_0/user/${encodeURIComponent(userId)}/refresh`, baseUrl), {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ lftoken: buildSystemToken(networkName, key, 300) }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const body = (await response.json().catch(() => null)) as PingAnswer['body'];
+  return { status: response.status, body };
+}

@@ -1,0 +1,42 @@
+/**
+ * Every error the HTTP API answers with: a stable `code`, its HTTP status and
+ * a default message. Answers are `{ "code", "message" }`; the message of a
+ * particular error says exactly what to fix. docs/api.md lists the same codes
+ * (a test keeps the two in step). Never change what a shipped code means.
+ */
+export const API_ERRORS = {
+  invalid_user_id: { status: 400, message: 'user id must be 1–255 characters of A-Z a-z 0-9 _ . -' },
+  invalid_body: { status: 400, message: 'the request body or parameters are malformed' },
+  invalid_pull_url: { status: 400, message: 'pull_profile_url must be an absolute http(s) URL containing {id}' },
+  pull_url_blocked: { status: 400, message: 'pull_profile_url points at a loopback, private or link-local address' },
+  token_missing: { status: 403, message: 'no token: send it as lftoken (query or body) or as Authorization: Bearer' },
+  token_invalid: { status: 403, message: 'the token is malformed or its signature does not match' },
+  token_expired: { status: 403, message: 'the token has expired' },
+  token_wrong_network: { status: 403, message: 'the token is for another network' },
+  unknown_network: { status: 403, message: "the token's domain is not a network of this p4p" },
+  not_system_token: { status: 403, message: 'this call needs a system token (user_id "system" or a network owner)' },
+  user_not_found: { status: 404, message: 'p4p has never heard of this user: ping it first' },
+  not_found: { status: 404, message: 'no such route' },
+  pull_url_not_registered: { status: 409, message: 'the network has no pull URL yet: register one first' },
+  body_too_large: { status: 413, message: 'the request body is over the limit' },
+  unsupported_media_type: { status: 415, message: 'send application/x-www-form-urlencoded or application/json' },
+  rate_limited: { status: 429, message: 'the network is over its ping rate limit' },
+  internal_error: { status: 500, message: 'internal error; it has been logged' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ApiErrorCode = keyof typeof API_ERRORS;
+
+/** An error answer; thrown anywhere in a route, rendered by the app's one error handler. */
+export class ApiError extends Error {
+  readonly status: number;
+
+  constructor(
+    readonly code: ApiErrorCode,
+    message: string = API_ERRORS[code].message,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = API_ERRORS[code].status;
+  }
+}

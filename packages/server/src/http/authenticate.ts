@@ -1,0 +1,46 @@
+import type { FastifyRequest } from 'fastify';
+import type { Network, Store } from '../store/store.js';
+import { isSystemUser, parseToken, verifyToken } from '../tokens/verify-token.js';
+import { ApiError } from './api-errors.js';
+
+/** Where a token may come from: the bearer header, then the body, then the query string. */
+export function tokenFrom(request: FastifyRequest, parameter: 'lftoken' | 'actor_token'): string | null {
+  const authorization = request.headers.authorization;
+  if (authorization !== undefined) {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+    if (match === null) throw new ApiError('token_invalid', 'the Authorization header must be "Bearer <token>"');
+    return match[1]!;
+  }
+  for (const source of [request.body, request.query]) {
+    if (source === null || typeof source !== 'object') continue;
+    const value = (source as Record<string, unknown>)[parameter];
+    if (value === undefined) continue;
+    if (typeof value !== 'string') throw new ApiError('token_invalid', `${parameter} must be given once, as a string`);
+    return value;
+  }
+  return null;
+}
+
+/** The network a system token is for, or an ApiError that says what is wrong with the token. */
+export async function authenticateSystem(
+  store: Store,
+  token: string | null,
+  now: number,
+  parameter: 'lftoken' | 'actor_token' = 'lftoken',
+): Promise<Network> {
+  if (token === null || token === '') {
+    throw new ApiError('token_missing', `no token: send ${parameter} in the query string or body, or Authorization: Bearer <token>`);
+  }
+  const parsed = parseToken(token);
+  if (!parsed.ok) throw new ApiError(parsed.code, parsed.message);
+  const network = await store.getNetwork(parsed.claims.domain);
+  if (network === null) {
+    throw new ApiError('unknown_network', `no network named ${JSON.stringify(parsed.claims.domain.slice(0, 100))} here; check the token's domain`);
+  }
+  const verified = verifyToken(parsed, { keys: network.keys, networkName: network.name, nowMs: now });
+  if (!verified.ok) throw new ApiError(verified.code, verified.message);
+  if (!isSystemUser(verified.claims, network.owners)) {
+    throw new ApiError('not_system_token', `user ${JSON.stringify(verified.claims.user_id)} is not the system user or an owner of ${network.name}; use a system token`);
+  }
+  return network;
+}

@@ -1,0 +1,82 @@
+import formBody from '@fastify/formbody';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { redactUrl } from '../log/redact-url.js';
+import { API_ERRORS, ApiError, type ApiErrorCode } from './api-errors.js';
+import type { AppContext } from './app-context.js';
+import { pingRoutes } from './routes/ping-routes.js';
+import { settingsRoutes } from './routes/settings-routes.js';
+import { userRoutes } from './routes/user-routes.js';
+
+/** Fastify's own client-error codes, mapped onto ours. */
+const FRAMEWORK_ERRORS: Record<string, ApiErrorCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'body_too_large',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'invalid_body',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'invalid_body',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'invalid_body',
+};
+
+/** Largest body any route accepts, in bytes; routes set lower limits of their own. */
+const MAX_BODY_BYTES = 1024 * 1024;
+
+function toApiError(error: FastifyError): ApiError | null {
+  if (error instanceof ApiError) return error;
+  const code = FRAMEWORK_ERRORS[error.code];
+  if (code !== undefined) return new ApiError(code, code === 'invalid_body' ? `malformed body: ${error.message}` : API_ERRORS[code].message);
+  if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) return new ApiError('invalid_body', error.message);
+  return null;
+}
+
+/**
+ * The HTTP API, without a listening socket: `serve` listens on it, tests call
+ * it over loopback. One log line per request, tokens redacted.
+ */
+export async function buildApp(context: AppContext, log: Logger): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: log as FastifyBaseLogger,
+    // Our own onResponse line replaces Fastify's, so that URLs are redacted.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: MAX_BODY_BYTES,
+  });
+  await app.register(formBody, { bodyLimit: MAX_BODY_BYTES });
+
+  app.decorateRequest('audit', null as never);
+  app.addHook('onRequest', async (request) => {
+    request.audit = {};
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      {
+        event: 'request',
+        method: request.method,
+        url: redactUrl(request.url),
+        status: reply.statusCode,
+        duration_ms: Math.round(reply.elapsedTime * 10) / 10,
+        network: request.audit.network,
+        user_id: request.audit.userId,
+        users: request.audit.users,
+      },
+      'request',
+    );
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const known = toApiError(error);
+    if (known === null) {
+      request.log.error({ err: error, url: redactUrl(request.url) }, 'unexpected error');
+      return reply.code(500).send({ code: 'internal_error', message: API_ERRORS.internal_error.message });
+    }
+    return reply.code(known.status).headers(known.headers).send({ code: known.code, message: known.message });
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ code: 'not_found', message: `no route ${request.method} ${redactUrl(request.url).split('?')[0]}` }),
+  );
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  pingRoutes(app, context);
+  settingsRoutes(app, context);
+  userRoutes(app, context);
+  await app.ready();
+  return app;
+}

@@ -1,0 +1,66 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { Network } from '../../store/store.js';
+import { USER_ID_PATTERN } from '../../tokens/token-claims.js';
+import { ApiError } from '../api-errors.js';
+import type { AppContext } from '../app-context.js';
+import { authenticateSystem, tokenFrom } from '../authenticate.js';
+import { parseBody } from '../parse-body.js';
+
+/** Most user ids in one bulk ping. */
+export const MAX_BULK_USER_IDS = 1000;
+
+const bulkPingBody = z.object({
+  user_ids: z
+    .array(z.string().regex(USER_ID_PATTERN, 'user id must be 1–255 characters of A-Z a-z 0-9 _ . -'))
+    .min(1, 'user_ids must not be empty')
+    .max(MAX_BULK_USER_IDS, `at most ${MAX_BULK_USER_IDS} user ids per bulk ping; split the list`),
+  lftoken: z.string().optional(),
+});
+
+export function checkUserId(userId: string): string {
+  if (!USER_ID_PATTERN.test(userId)) {
+    throw new ApiError('invalid_user_id', `user id ${JSON.stringify(userId.slice(0, 80))} is not 1–255 characters of A-Z a-z 0-9 _ . -`);
+  }
+  return userId;
+}
+
+/** Spec section 3: the ping (both paths) and the bulk ping. 200 only once the pings are durable. */
+export function pingRoutes(app: FastifyInstance, context: AppContext): void {
+  const { store, now, rateLimiter } = context;
+
+  async function acceptPings(request: FastifyRequest, userIds: string[]): Promise<Network> {
+    const network = await authenticateSystem(store, tokenFrom(request, 'lftoken'), now());
+    request.audit.network = network.name;
+    if (network.pullUrlTemplate === null) {
+      throw new ApiError('pull_url_not_registered', `network ${network.name} has no pull URL yet; register one with POST /?actor_token=…&pull_profile_url=…`);
+    }
+    const allowed = rateLimiter.take(network.id, userIds.length, now());
+    if (!allowed.ok) {
+      throw new ApiError('rate_limited', `network ${network.name} is over its ping rate limit; retry after ${allowed.retryAfterSeconds} s`, {
+        'retry-after': String(allowed.retryAfterSeconds),
+      });
+    }
+    await store.recordPings(network.id, userIds, now());
+    context.onPings();
+    return network;
+  }
+
+  const pingOptions = { bodyLimit: 16 * 1024 };
+  async function ping(request: FastifyRequest<{ Params: { user_id: string } }>) {
+    const userId = checkUserId(request.params.user_id);
+    request.audit.userId = userId;
+    const network = await acceptPings(request, [userId]);
+    return { status: 'ok', network: network.name, user_id: userId };
+  }
+  app.post('/api/v3.0/user/:user_id/refresh', pingOptions, ping);
+  app.post('/api/v3_0/user/:user_id/refresh', pingOptions, ping);
+
+  app.post('/api/v3.0/users/refresh', { bodyLimit: 512 * 1024 }, async (request) => {
+    const body = parseBody(bulkPingBody, request.body);
+    const userIds = [...new Set(body.user_ids)];
+    request.audit.users = userIds.length;
+    const network = await acceptPings(request, userIds);
+    return { status: 'ok', network: network.name, user_ids: userIds.length };
+  });
+}

@@ -1,0 +1,216 @@
+import { isIP } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { Agent } from 'undici';
+import type { PullOutcome } from './pull-outcome.js';
+import { buildPullConnector } from './guarded-connector.js';
+import { classifyStatus, type StatusFailure } from './classify-status.js';
+import { classifyError } from './classify-error.js';
+import { discardBody, readCappedBody } from './read-capped-body.js';
+import { isBlockedAddress, stripBrackets } from './target-guard.js';
+import { redactUrl } from '../log/redact-url.js';
+
+export interface PullClientOptions {
+  /** Connect timeout in ms (DNS, TCP and TLS). Default 5000. */
+  connectTimeoutMs?: number;
+  /** Whole request (connect + headers + body) in ms. Default 10000. */
+  totalTimeoutMs?: number;
+  /** Response body cap in bytes. Default 262144. */
+  maxBodyBytes?: number;
+  /** Allow loopback/private/link-local/metadata targets. Default false. */
+  allowPrivateTargets?: boolean;
+  /** Sent as User-Agent, e.g. "p4p/0.1.0". */
+  userAgent: string;
+  /** Max sockets per origin. Default 16. */
+  connectionsPerOrigin?: number;
+}
+
+export type PullAnswer =
+  | { kind: 'body'; httpStatus: 200; body: string; durationMs: number }
+  | {
+      kind: 'failed';
+      outcome: Exclude<PullOutcome, 'ok' | 'unchanged'>;
+      retriable: boolean;
+      httpStatus: number | null;
+      message: string;
+      retryAfterMs: number | null;
+      durationMs: number;
+      bodyExcerpt: string | null;
+    };
+
+/** Bytes of a failed answer's body kept as `bodyExcerpt`. */
+export const BODY_EXCERPT_BYTES = 2048;
+
+const DEFAULTS = {
+  connectTimeoutMs: 5000,
+  totalTimeoutMs: 10_000,
+  maxBodyBytes: 262_144,
+  allowPrivateTargets: false,
+  connectionsPerOrigin: 16,
+};
+
+/**
+ * The outbound pull (spec section 5): one GET to the customer's pull endpoint, classified
+ * into a PullAnswer. Redirects are never followed. Unless allowPrivateTargets, the SSRF
+ * guard refuses blocked IP literals before connecting, filters DNS answers, and checks the
+ * address actually connected to. Owns a keep-alive undici Agent; call close() when done.
+ */
+export class PullClient {
+  readonly #agent: Agent;
+  readonly #options: Required<PullClientOptions>;
+
+  constructor(options: PullClientOptions) {
+    this.#options = { ...DEFAULTS, ...definedOnly(options) } as Required<PullClientOptions>;
+    this.#agent = new Agent({
+      connect: buildPullConnector(this.#options),
+      connections: this.#options.connectionsPerOrigin,
+      headersTimeout: this.#options.totalTimeoutMs,
+      bodyTimeout: this.#options.totalTimeoutMs,
+    });
+  }
+
+  /**
+   * GET with Accept: application/json and the User-Agent; never throws, always resolves to a
+   * PullAnswer. `signal` aborts (outcome 'timeout', message saying it was cancelled).
+   * No message contains the lftoken.
+   */
+  async pull(url: string, signal?: AbortSignal): Promise<PullAnswer> {
+    const startedAt = performance.now();
+    const token = lftokenOf(url);
+    const finish = (failure: StatusFailure, httpStatus: number | null, excerpt: Buffer | null): PullAnswer => ({
+      kind: 'failed',
+      outcome: failure.outcome,
+      retriable: failure.retriable,
+      httpStatus,
+      message: scrub(`GET ${redactUrl(url)}: ${oneLine(failure.message)}`, token),
+      retryAfterMs: failure.retryAfterMs,
+      durationMs: elapsedMs(startedAt),
+      bodyExcerpt: excerpt === null || excerpt.length === 0 ? null : scrub(excerpt.toString('utf8'), token),
+    });
+
+    const target = this.#target(url);
+    if ('refusal' in target) return finish(target.refusal, null, null);
+
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort(new Error('total timeout'));
+    }, this.#options.totalTimeoutMs);
+    const onCancel = (): void => controller.abort(signal?.reason);
+    if (signal?.aborted === true) onCancel();
+    signal?.addEventListener('abort', onCancel, { once: true });
+
+    try {
+      const response = await this.#agent.request({
+        origin: target.origin,
+        path: target.path,
+        method: 'GET',
+        headers: { accept: 'application/json', 'user-agent': this.#options.userAgent },
+        signal: controller.signal,
+      });
+      const { statusCode, headers, body } = response;
+      if (statusCode !== 200) {
+        const excerpt = await readCappedBody(body, BODY_EXCERPT_BYTES);
+        return finish(classifyStatus(statusCode, headers, Date.now()), statusCode, excerpt.bytes);
+      }
+      const declared = Number(headers['content-length']);
+      if (Number.isFinite(declared) && declared > this.#options.maxBodyBytes) {
+        discardBody(body);
+        return finish(this.#tooLarge(`declares Content-Length ${declared}`), 200, null);
+      }
+      const read = await readCappedBody(body, this.#options.maxBodyBytes);
+      if (read.overflowed) {
+        return finish(this.#tooLarge('sent a longer body'), 200, read.bytes.subarray(0, BODY_EXCERPT_BYTES));
+      }
+      return { kind: 'body', httpStatus: 200, body: new TextDecoder('utf-8').decode(read.bytes), durationMs: elapsedMs(startedAt) };
+    } catch (err) {
+      const failure = classifyError(err, {
+        cancelled: signal?.aborted === true,
+        timedOut,
+        connectTimeoutMs: this.#options.connectTimeoutMs,
+        totalTimeoutMs: this.#options.totalTimeoutMs,
+      });
+      return finish(failure, null, null);
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onCancel);
+    }
+  }
+
+  /** Closes the Agent's pools; waits for pulls in flight. */
+  async close(): Promise<void> {
+    await this.#agent.close();
+  }
+
+  #target(url: string): { origin: string; path: string } | { refusal: StatusFailure } {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      return { refusal: refused('refused: not an absolute URL') };
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+      return { refusal: refused(`refused: the ${parsed.protocol.slice(0, -1)} scheme is not http or https`) };
+    }
+    const host = stripBrackets(parsed.hostname);
+    if (!this.#options.allowPrivateTargets && isIP(host) !== 0 && isBlockedAddress(host)) {
+      return {
+        refusal: refused(
+          `refused: ${host} is a loopback, private, link-local or metadata address; p4p pulls from them only when the operator allows private targets`,
+        ),
+      };
+    }
+    return { origin: parsed.origin, path: requestPath(url, parsed) };
+  }
+
+  #tooLarge(what: string): StatusFailure {
+    return {
+      outcome: 'too_large',
+      retriable: false,
+      message: `answered 200 but ${what}, over the ${this.#options.maxBodyBytes}-byte cap`,
+      retryAfterMs: null,
+    };
+  }
+}
+
+function refused(message: string): StatusFailure {
+  return { outcome: 'blocked_target', retriable: false, message, retryAfterMs: null };
+}
+
+/**
+ * The path and query exactly as built, so that dot segments produced by a user id are sent
+ * to the server instead of being resolved away by URL parsing. Falls back to the parsed
+ * (normalised) form when the raw text would not be a valid request target.
+ */
+function requestPath(url: string, parsed: URL): string {
+  const raw = /^\s*[a-z][a-z0-9+.-]*:\/\/[^/?#\\]*([^#]*)/i.exec(url)?.[1] ?? '';
+  if (raw === '') return `/${parsed.search}`;
+  if (/^[/?][\x21-\x7e]*$/.test(raw) && !raw.includes('\\')) return raw.startsWith('?') ? `/${raw}` : raw;
+  return `${parsed.pathname}${parsed.search}`;
+}
+
+function lftokenOf(url: string): string | null {
+  try {
+    return new URL(url).searchParams.get('lftoken');
+  } catch {
+    return null;
+  }
+}
+
+/** Belt and braces: errors or bodies echoing the token verbatim never carry it out. */
+function scrub(text: string, token: string | null): string {
+  if (token === null || token.length < 8) return text;
+  return text.split(token).join('[redacted]').split(encodeURIComponent(token)).join('[redacted]');
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
+}
+
+function elapsedMs(startedAt: number): number {
+  return Math.round(performance.now() - startedAt);
+}
+
+function definedOnly<T extends object>(options: T): Partial<T> {
+  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<T>;
+}

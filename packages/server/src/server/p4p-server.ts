@@ -1,0 +1,87 @@
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { buildApp } from '../http/build-app.js';
+import { PingRateLimiter } from '../http/ping-rate-limiter.js';
+import { PullClient } from '../pull/pull-client.js';
+import { SqliteStore } from '../store/sqlite/sqlite-store.js';
+import { ProfileChanges } from '../sync/profile-changes.js';
+import { PullWorker } from '../sync/pull-worker.js';
+import { P4P_VERSION } from '../version.js';
+import { lockDataDir } from './data-dir-lock.js';
+import { leaseMsFor, type ServeConfig } from './serve-config.js';
+
+export interface P4pServer {
+  /** Base URL, e.g. http://127.0.0.1:8080. */
+  url: string;
+  store: SqliteStore;
+  changes: ProfileChanges;
+  /** Graceful stop: no new requests, pulls in flight finish (or are released), everything closed. */
+  stop(): Promise<void>;
+}
+
+/**
+ * `p4p serve` as a function: the HTTP API and the pull worker in one process
+ * over one SQLite store. Resolves once it is listening (ready for /healthz).
+ */
+export async function startServer(config: ServeConfig, log: Logger): Promise<P4pServer> {
+  const unlock = lockDataDir(config.dataDir);
+  const store = SqliteStore.open({ dataDir: config.dataDir, durability: config.durability });
+  let app: FastifyInstance | undefined;
+  try {
+    const released = await store.releaseLeases('all', Date.now());
+    if (released > 0) log.info({ event: 'recovered', pulls: released }, 'requeued pulls left in flight by the last run');
+    const changes = new ProfileChanges();
+    const client = new PullClient({
+      userAgent: `p4p/${P4P_VERSION}`,
+      connectTimeoutMs: config.pull.connectTimeoutMs,
+      totalTimeoutMs: config.pull.totalTimeoutMs,
+      maxBodyBytes: config.pull.maxBodyBytes,
+      allowPrivateTargets: config.allowPrivateTargets,
+      connectionsPerOrigin: config.pull.perNetworkConcurrency,
+    });
+    const worker = new PullWorker({
+      store,
+      client,
+      log,
+      changes,
+      retryPolicy: config.retry,
+      concurrency: config.pull.concurrency,
+      perNetworkConcurrency: config.pull.perNetworkConcurrency,
+      leaseMs: leaseMsFor(config.pull),
+      tokenTtlSeconds: config.pull.tokenTtlSeconds,
+    });
+    app = await buildApp(
+      {
+        store,
+        now: Date.now,
+        allowPrivateTargets: config.allowPrivateTargets,
+        rateLimiter: new PingRateLimiter(config.pingRateLimit),
+        onPings: () => worker.notify(),
+      },
+      log,
+    );
+    await app.listen({ host: config.host, port: config.port });
+    worker.start();
+    const { address, port, family } = app.server.address() as AddressInfo;
+    const host = family === 'IPv6' ? `[${address}]` : address;
+    const running = app;
+    return {
+      url: `http://${host}:${port}`,
+      store,
+      changes,
+      async stop() {
+        await running.close();
+        await worker.stop(config.pull.totalTimeoutMs);
+        await client.close();
+        await store.close();
+        unlock();
+      },
+    };
+  } catch (error) {
+    await app?.close();
+    await store.close();
+    unlock();
+    throw error;
+  }
+}

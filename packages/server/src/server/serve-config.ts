@@ -1,0 +1,77 @@
+import type { Level } from 'pino';
+import { DEFAULT_PING_RATE_LIMIT, type PingRateLimit } from '../http/ping-rate-limiter.js';
+import { MAX_BULK_USER_IDS } from '../http/routes/ping-routes.js';
+import type { SqliteDurability } from '../store/sqlite/sqlite-store.js';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../sync/retry-policy.js';
+
+/** Everything `p4p serve` can be told, validated once at start. */
+export interface ServeConfig {
+  host: string;
+  port: number;
+  /** Directory of the SQLite database. */
+  dataDir: string;
+  durability: SqliteDurability;
+  allowPrivateTargets: boolean;
+  logLevel: Level;
+  pull: PullConfig;
+  retry: RetryPolicy;
+  pingRateLimit: PingRateLimit;
+}
+
+export interface PullConfig {
+  /** Pulls in flight in this process. Default 64. */
+  concurrency: number;
+  /** Pulls in flight per network. Default 16. */
+  perNetworkConcurrency: number;
+  /** Default 5000. */
+  connectTimeoutMs: number;
+  /** Whole pull, connect to last byte. Default 10000. */
+  totalTimeoutMs: number;
+  /** Default 262144 (256 KiB). */
+  maxBodyBytes: number;
+  /** Lifetime of the lftoken sent with a pull. Default 300 (the spec allows at most 3600). */
+  tokenTtlSeconds: number;
+}
+
+export const DEFAULT_SERVE_CONFIG: ServeConfig = {
+  host: '127.0.0.1',
+  port: 8080,
+  dataDir: './data',
+  durability: 'power',
+  allowPrivateTargets: false,
+  logLevel: 'info',
+  pull: {
+    concurrency: 64,
+    perNetworkConcurrency: 16,
+    connectTimeoutMs: 5000,
+    totalTimeoutMs: 10_000,
+    maxBodyBytes: 256 * 1024,
+    tokenTtlSeconds: 300,
+  },
+  retry: DEFAULT_RETRY_POLICY,
+  pingRateLimit: DEFAULT_PING_RATE_LIMIT,
+};
+
+/** A lease outlives the longest pull by this margin, in ms. */
+const LEASE_MARGIN_MS = 30_000;
+
+export function leaseMsFor(pull: PullConfig): number {
+  return pull.totalTimeoutMs + LEASE_MARGIN_MS;
+}
+
+/** Rules between settings; each single value is checked where it is parsed. Throws with what to fix. */
+export function checkServeConfig(config: ServeConfig): ServeConfig {
+  const problems: string[] = [];
+  if (config.pull.connectTimeoutMs > config.pull.totalTimeoutMs) {
+    problems.push('--pull-connect-timeout-ms must not exceed --pull-timeout-ms');
+  }
+  if (config.pull.perNetworkConcurrency > config.pull.concurrency) {
+    problems.push('--pull-per-network must not exceed --pull-concurrency');
+  }
+  if (config.retry.baseDelayMs > config.retry.maxDelayMs) problems.push('--retry-base-ms must not exceed --retry-max-ms');
+  if (config.pingRateLimit.perSecond > 0 && config.pingRateLimit.burst < MAX_BULK_USER_IDS) {
+    problems.push(`--ping-burst must be at least ${MAX_BULK_USER_IDS}, the size of a full bulk ping`);
+  }
+  if (problems.length > 0) throw new Error(problems.join('; '));
+  return config;
+}

@@ -1,0 +1,393 @@
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Profile } from '../../profile/profile.js';
+import type { PullOutcome } from '../../pull/pull-outcome.js';
+import {
+  ATTEMPTS_KEPT_PER_USER,
+  NetworkExistsError,
+  type ClaimedPull,
+  type ClaimOptions,
+  type Network,
+  type ProfileVersion,
+  type PullAttempt,
+  type PullCompletion,
+  type Store,
+  type SyncState,
+  type UserRecord,
+} from '../store.js';
+import { BatchedWriter } from './batched-writer.js';
+import { migrate } from './sqlite-migrations.js';
+
+/** How a commit must survive: `power` fsyncs every commit (group commit keeps it cheap); `process` survives a crash of p4p but not of the machine. */
+export type SqliteDurability = 'power' | 'process';
+
+export interface SqliteStoreOptions {
+  /** Directory holding p4p.db; created when missing. */
+  dataDir: string;
+  /** Default `power`. */
+  durability?: SqliteDurability;
+  /** How long a statement waits for another process's write lock, in ms. Default 5000. */
+  busyTimeoutMs?: number;
+}
+
+export const SQLITE_FILE_NAME = 'p4p.db';
+
+interface DbNetwork {
+  id: number;
+  name: string;
+  key: string;
+  previous_key: string | null;
+  owners: string;
+  pull_url_template: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+interface DbUser {
+  user_id: string;
+  state: SyncState;
+  dirty: number;
+  due_at: number | null;
+  attempts: number;
+  last_ping_at: number | null;
+  last_pull_at: number | null;
+  last_outcome: PullOutcome | null;
+  last_message: string | null;
+  profile: string | null;
+  version: number;
+  updated_at: number | null;
+}
+
+interface DbAttempt {
+  at: number;
+  outcome: PullOutcome;
+  http_status: number | null;
+  duration_ms: number;
+  message: string | null;
+  warnings: string;
+  response_excerpt: string | null;
+}
+
+interface DbVersion {
+  version: number;
+  profile: string;
+  changed: string;
+  created_at: number;
+}
+
+const QUEUED = `state IN ('waiting', 'retrying')`;
+
+function toNetwork(row: DbNetwork): Network {
+  return {
+    id: row.id,
+    name: row.name,
+    keys: row.previous_key === null ? [row.key] : [row.key, row.previous_key],
+    owners: JSON.parse(row.owners) as string[],
+    pullUrlTemplate: row.pull_url_template,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function parseProfile(json: string | null): Profile | null {
+  return json === null ? null : (JSON.parse(json) as Profile);
+}
+
+/**
+ * The embedded store: one SQLite file in WAL mode. Writes go through a
+ * group-commit queue; reads run directly. Other processes (the CLI) may open
+ * the same file at the same time.
+ */
+export class SqliteStore implements Store {
+  private readonly db: Database.Database;
+  private readonly writer: BatchedWriter;
+  private readonly sql;
+  /** Rotates which network is served first, for fairness between networks. */
+  private claimRotation = 0;
+
+  private constructor(db: Database.Database) {
+    this.db = db;
+    this.writer = new BatchedWriter(db);
+    this.sql = {
+      insertNetwork: db.prepare<[string, string, string, number, number]>(
+        'INSERT INTO networks (name, key, owners, created_at, updated_at) VALUES (?, ?, ?, ?, ?) RETURNING *',
+      ),
+      networkByName: db.prepare<[string], DbNetwork>('SELECT * FROM networks WHERE name = ?'),
+      allNetworks: db.prepare<[], DbNetwork>('SELECT * FROM networks ORDER BY name'),
+      networksWithPullUrl: db.prepare<[], DbNetwork>('SELECT * FROM networks WHERE pull_url_template IS NOT NULL'),
+      setPullUrl: db.prepare<[string, number, number]>(
+        'UPDATE networks SET pull_url_template = ?, updated_at = ? WHERE id = ?',
+      ),
+      // Every SET expression reads the row as it was: one statement is the whole ping transition.
+      recordPing: db.prepare<{ networkId: number; userId: string; now: number }>(`
+        INSERT INTO users (network_id, user_id, state, due_at, last_ping_at)
+        VALUES (@networkId, @userId, 'waiting', @now, @now)
+        ON CONFLICT (network_id, user_id) DO UPDATE SET
+          last_ping_at = excluded.last_ping_at,
+          dirty = CASE WHEN state = 'in_flight' THEN 1 ELSE dirty END,
+          due_at = CASE WHEN state IN ('idle', 'failed') THEN excluded.due_at ELSE due_at END,
+          attempts = CASE WHEN state IN ('idle', 'failed') THEN 0 ELSE attempts END,
+          state = CASE WHEN state IN ('idle', 'failed') THEN 'waiting' ELSE state END`),
+      requeueExpiredLeases: db.prepare<[number]>(`
+        UPDATE users SET state = 'waiting', due_at = lease_until, lease_id = NULL, lease_until = NULL
+        WHERE state = 'in_flight' AND lease_until <= ?`),
+      inFlightCount: db.prepare<[number], { n: number }>(
+        `SELECT COUNT(*) AS n FROM users WHERE network_id = ? AND state = 'in_flight'`,
+      ),
+      dueUsers: db.prepare<[number, number, number], { user_id: string; attempts: number; profile: string | null; version: number }>(`
+        SELECT user_id, attempts, profile, version FROM users
+        WHERE network_id = ? AND ${QUEUED} AND due_at <= ? ORDER BY due_at LIMIT ?`),
+      lease: db.prepare<{ leaseId: string; leaseUntil: number; networkId: number; userId: string }>(`
+        UPDATE users SET state = 'in_flight', lease_id = @leaseId, lease_until = @leaseUntil,
+          attempts = attempts + 1, dirty = 0
+        WHERE network_id = @networkId AND user_id = @userId`),
+      // The whole end-of-pull transition, applied only while the lease is still ours.
+      complete: db.prepare<{
+        networkId: number; userId: string; leaseId: string; now: number; retryAt: number | null;
+        succeeded: number; outcome: PullOutcome; message: string | null; profile: string | null;
+      }>(`
+        UPDATE users SET
+          state = CASE WHEN @retryAt IS NOT NULL THEN 'retrying' WHEN dirty = 1 THEN 'waiting'
+                       WHEN @succeeded = 1 THEN 'idle' ELSE 'failed' END,
+          due_at = CASE WHEN @retryAt IS NOT NULL THEN @retryAt WHEN dirty = 1 THEN @now ELSE NULL END,
+          attempts = CASE WHEN @retryAt IS NULL AND dirty = 1 THEN 0 ELSE attempts END,
+          dirty = 0, lease_id = NULL, lease_until = NULL,
+          last_pull_at = @now, last_outcome = @outcome, last_message = @message,
+          profile = COALESCE(@profile, profile),
+          version = version + (@profile IS NOT NULL),
+          updated_at = CASE WHEN @profile IS NOT NULL THEN @now ELSE updated_at END
+        WHERE network_id = @networkId AND user_id = @userId AND lease_id = @leaseId`),
+      insertAttempt: db.prepare<{
+        networkId: number; userId: string; at: number; outcome: PullOutcome; httpStatus: number | null;
+        durationMs: number; message: string | null; warnings: string; responseExcerpt: string | null;
+      }>(`
+        INSERT INTO pull_attempts (network_id, user_id, at, outcome, http_status, duration_ms, message, warnings, response_excerpt)
+        VALUES (@networkId, @userId, @at, @outcome, @httpStatus, @durationMs, @message, @warnings, @responseExcerpt)`),
+      trimAttempts: db.prepare<{ networkId: number; userId: string; keep: number }>(`
+        DELETE FROM pull_attempts WHERE network_id = @networkId AND user_id = @userId AND id <= (
+          SELECT id FROM pull_attempts WHERE network_id = @networkId AND user_id = @userId
+          ORDER BY id DESC LIMIT 1 OFFSET @keep)`),
+      insertVersion: db.prepare<[number, string, number, string, string, number]>(`
+        INSERT INTO profile_versions (network_id, user_id, version, profile, changed, created_at)
+        VALUES (?, ?, ?, ?, ?, ?)`),
+      releaseLease: db.prepare<[number, string]>(`
+        UPDATE users SET state = 'waiting', due_at = ?, attempts = MAX(attempts - 1, 0), lease_id = NULL, lease_until = NULL
+        WHERE lease_id = ? AND state = 'in_flight'`),
+      releaseAllLeases: db.prepare<[number]>(`
+        UPDATE users SET state = 'waiting', due_at = ?, attempts = MAX(attempts - 1, 0), lease_id = NULL, lease_until = NULL
+        WHERE state = 'in_flight'`),
+      nextDue: db.prepare<[number, number], { at: number | null }>(
+        `SELECT MIN(due_at) AS at FROM users WHERE network_id = ? AND ${QUEUED} AND due_at > ?`,
+      ),
+      nextLeaseEnd: db.prepare<[number, number], { at: number | null }>(
+        `SELECT MIN(lease_until) AS at FROM users WHERE network_id = ? AND state = 'in_flight' AND lease_until > ?`,
+      ),
+      allNetworkIds: db.prepare<[], { id: number }>('SELECT id FROM networks'),
+      user: db.prepare<[number, string], DbUser>('SELECT * FROM users WHERE network_id = ? AND user_id = ?'),
+      attempts: db.prepare<[number, string, number], DbAttempt>(`
+        SELECT * FROM pull_attempts WHERE network_id = ? AND user_id = ? ORDER BY id DESC LIMIT ?`),
+      versions: db.prepare<[number, string, number, number], DbVersion>(`
+        SELECT version, profile, changed, created_at FROM profile_versions
+        WHERE network_id = ? AND user_id = ? AND version < ? ORDER BY version DESC LIMIT ?`),
+    };
+  }
+
+  static open(options: SqliteStoreOptions): SqliteStore {
+    mkdirSync(options.dataDir, { recursive: true });
+    const db = new Database(join(options.dataDir, SQLITE_FILE_NAME));
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${options.durability === 'process' ? 'NORMAL' : 'FULL'}`);
+    db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+    db.pragma('foreign_keys = ON');
+    migrate(db);
+    return new SqliteStore(db);
+  }
+
+  async createNetwork(input: { name: string; key: string; owners?: string[] }, now: number): Promise<Network> {
+    return this.writer.write(() => {
+      try {
+        const row = this.sql.insertNetwork.get(input.name, input.key, JSON.stringify(input.owners ?? []), now, now);
+        return toNetwork(row as DbNetwork);
+      } catch (error) {
+        if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw new NetworkExistsError(input.name, { cause: error });
+        throw error;
+      }
+    });
+  }
+
+  async getNetwork(name: string): Promise<Network | null> {
+    const row = this.sql.networkByName.get(name);
+    return row === undefined ? null : toNetwork(row);
+  }
+
+  async listNetworks(): Promise<Network[]> {
+    return this.sql.allNetworks.all().map(toNetwork);
+  }
+
+  async setPullUrlTemplate(networkId: number, template: string, now: number): Promise<void> {
+    await this.writer.write(() => this.sql.setPullUrl.run(template, now, networkId));
+  }
+
+  async recordPings(networkId: number, userIds: readonly string[], now: number): Promise<void> {
+    await this.writer.write(() => {
+      for (const userId of userIds) this.sql.recordPing.run({ networkId, userId, now });
+    });
+  }
+
+  async claimDue(options: ClaimOptions): Promise<ClaimedPull[]> {
+    return this.writer.write(() => this.claimNow(options));
+  }
+
+  private claimNow({ now, limit, perNetworkLimit, leaseMs, skipNetworkIds }: ClaimOptions): ClaimedPull[] {
+    this.sql.requeueExpiredLeases.run(now);
+    const networks = this.sql.networksWithPullUrl
+      .all()
+      .map(toNetwork)
+      .filter((network) => !skipNetworkIds?.has(network.id));
+    const start = networks.length === 0 ? 0 : this.claimRotation++ % networks.length;
+    let candidates = [...networks.slice(start), ...networks.slice(0, start)];
+    const room = new Map(candidates.map((n) => [n.id, perNetworkLimit - this.sql.inFlightCount.get(n.id)!.n]));
+    const claimed: ClaimedPull[] = [];
+    // Round robin in fair shares: each pass offers every network an equal part of what is left.
+    while (claimed.length < limit && candidates.length > 0) {
+      const share = Math.ceil((limit - claimed.length) / candidates.length);
+      const stillHungry: Network[] = [];
+      for (const network of candidates) {
+        const take = Math.min(share, room.get(network.id)!, limit - claimed.length);
+        if (take <= 0) continue;
+        const rows = this.sql.dueUsers.all(network.id, now, take);
+        for (const row of rows) {
+          const leaseId = randomUUID();
+          this.sql.lease.run({ leaseId, leaseUntil: now + leaseMs, networkId: network.id, userId: row.user_id });
+          claimed.push({
+            leaseId,
+            network,
+            userId: row.user_id,
+            attempt: row.attempts + 1,
+            currentProfile: parseProfile(row.profile),
+            currentVersion: row.version,
+          });
+        }
+        room.set(network.id, room.get(network.id)! - rows.length);
+        if (rows.length === take && room.get(network.id)! > 0) stillHungry.push(network);
+      }
+      candidates = stillHungry;
+    }
+    return claimed;
+  }
+
+  async completePull(claim: ClaimedPull, completion: PullCompletion, now: number): Promise<boolean> {
+    const networkId = claim.network.id;
+    const { userId } = claim;
+    const { attempt, newVersion, retryAt } = completion;
+    return this.writer.write(() => {
+      const updated = this.sql.complete.run({
+        networkId,
+        userId,
+        leaseId: claim.leaseId,
+        now,
+        retryAt,
+        succeeded: attempt.outcome === 'ok' || attempt.outcome === 'unchanged' ? 1 : 0,
+        outcome: attempt.outcome,
+        message: attempt.message,
+        profile: newVersion === null ? null : JSON.stringify(newVersion.profile),
+      });
+      if (updated.changes === 0) return false;
+      this.sql.insertAttempt.run({
+        networkId,
+        userId,
+        at: attempt.at,
+        outcome: attempt.outcome,
+        httpStatus: attempt.httpStatus,
+        durationMs: attempt.durationMs,
+        message: attempt.message,
+        warnings: JSON.stringify(attempt.warnings),
+        responseExcerpt: attempt.responseExcerpt,
+      });
+      this.sql.trimAttempts.run({ networkId, userId, keep: ATTEMPTS_KEPT_PER_USER - 1 });
+      if (newVersion !== null) {
+        this.sql.insertVersion.run(
+          networkId,
+          userId,
+          claim.currentVersion + 1,
+          JSON.stringify(newVersion.profile),
+          JSON.stringify(newVersion.changed),
+          now,
+        );
+      }
+      return true;
+    });
+  }
+
+  async releaseLeases(leaseIds: readonly string[] | 'all', now: number): Promise<number> {
+    return this.writer.write(() => {
+      if (leaseIds === 'all') return this.sql.releaseAllLeases.run(now).changes;
+      return leaseIds.reduce((count, leaseId) => count + this.sql.releaseLease.run(now, leaseId).changes, 0);
+    });
+  }
+
+  async nextWakeAt(after: number, skipNetworkIds?: ReadonlySet<number>): Promise<number | null> {
+    let earliest: number | null = null;
+    for (const { id } of this.sql.allNetworkIds.all()) {
+      if (skipNetworkIds?.has(id)) continue;
+      for (const at of [this.sql.nextDue.get(id, after)!.at, this.sql.nextLeaseEnd.get(id, after)!.at]) {
+        if (at !== null && (earliest === null || at < earliest)) earliest = at;
+      }
+    }
+    return earliest;
+  }
+
+  async getUser(networkId: number, userId: string): Promise<UserRecord | null> {
+    const row = this.sql.user.get(networkId, userId);
+    if (row === undefined) return null;
+    return {
+      userId: row.user_id,
+      profile: parseProfile(row.profile),
+      version: row.version,
+      updatedAt: row.updated_at,
+      sync: {
+        state: row.state,
+        dirty: row.dirty === 1,
+        dueAt: row.due_at,
+        attempts: row.attempts,
+        lastPingAt: row.last_ping_at,
+        lastPullAt: row.last_pull_at,
+        lastOutcome: row.last_outcome,
+        lastMessage: row.last_message,
+      },
+    };
+  }
+
+  async listAttempts(networkId: number, userId: string): Promise<PullAttempt[]> {
+    return this.sql.attempts.all(networkId, userId, ATTEMPTS_KEPT_PER_USER).map((row) => ({
+      at: row.at,
+      outcome: row.outcome,
+      httpStatus: row.http_status,
+      durationMs: row.duration_ms,
+      message: row.message,
+      warnings: JSON.parse(row.warnings) as string[],
+      responseExcerpt: row.response_excerpt,
+    }));
+  }
+
+  async listVersions(
+    networkId: number,
+    userId: string,
+    { limit, beforeVersion }: { limit: number; beforeVersion?: number },
+  ): Promise<ProfileVersion[]> {
+    return this.sql.versions.all(networkId, userId, beforeVersion ?? Number.MAX_SAFE_INTEGER, limit).map((row) => ({
+      version: row.version,
+      profile: JSON.parse(row.profile) as Profile,
+      changed: JSON.parse(row.changed) as string[],
+      createdAt: row.created_at,
+    }));
+  }
+
+  async close(): Promise<void> {
+    // Let queued writes commit before closing.
+    await this.writer.write(() => undefined);
+    this.db.close();
+  }
+}

@@ -1,0 +1,168 @@
+import type { Logger } from 'pino';
+import type { PullClient } from '../pull/pull-client.js';
+import type { ClaimedPull, Store } from '../store/store.js';
+import { EndpointBreaker } from './endpoint-breaker.js';
+import type { ProfileChanges } from './profile-changes.js';
+import type { RetryPolicy } from './retry-policy.js';
+import { runPull, type PullRunContext } from './run-pull.js';
+import { Wakeup } from './wakeup.js';
+
+export interface PullWorkerOptions {
+  store: Store;
+  client: PullClient;
+  log: Logger;
+  changes: ProfileChanges;
+  retryPolicy: RetryPolicy;
+  breaker?: EndpointBreaker;
+  /** Pulls in flight in this process. */
+  concurrency: number;
+  /** Pulls in flight per network. */
+  perNetworkConcurrency: number;
+  /** How long a claimed pull stays leased, in ms; longer than any pull can take. */
+  leaseMs: number;
+  /** Lifetime of the lftoken sent with a pull, in seconds. */
+  tokenTtlSeconds: number;
+  now?: () => number;
+}
+
+/** Longest sleep between two looks at the queue, in ms: a safety net, wakes normally come from notify(). */
+const MAX_IDLE_MS = 5000;
+/** Pause after a failed claim (e.g. the database is busy), in ms. */
+const CLAIM_FAILURE_PAUSE_MS = 1000;
+
+/**
+ * The pull loop: claim due pulls up to the concurrency limits, run each
+ * (sign, fetch, validate), record the outcome, and sleep until the next pull
+ * is due or notify() says a ping arrived. Every claimed pull ends in
+ * completePull or in a lease release, whatever happens.
+ */
+export class PullWorker {
+  private readonly inFlight = new Map<string, { done: Promise<void>; abort: AbortController }>();
+  private readonly wakeup = new Wakeup();
+  private readonly breaker: EndpointBreaker;
+  private readonly now: () => number;
+  private readonly runContext: PullRunContext;
+  private running: Promise<void> | null = null;
+  private stopping = false;
+
+  constructor(private readonly options: PullWorkerOptions) {
+    this.breaker = options.breaker ?? new EndpointBreaker();
+    this.now = options.now ?? Date.now;
+    this.runContext = { ...options, now: this.now };
+  }
+
+  start(): void {
+    this.running ??= this.loop();
+  }
+
+  /** Work may be due now (a ping was recorded). */
+  notify(): void {
+    this.wakeup.wake();
+  }
+
+  /** Stops claiming, lets pulls in flight finish for up to `drainMs`, then cancels the rest and releases their leases. */
+  async stop(drainMs: number): Promise<void> {
+    this.stopping = true;
+    this.wakeup.wake();
+    await this.running;
+    const pending = [...this.inFlight.values()];
+    const deadline = setTimeout(() => pending.forEach((pull) => pull.abort.abort()), drainMs);
+    await Promise.all(pending.map((pull) => pull.done));
+    clearTimeout(deadline);
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopping) {
+      const free = this.options.concurrency - this.inFlight.size;
+      let claimed: ClaimedPull[] = [];
+      if (free > 0) {
+        try {
+          claimed = await this.options.store.claimDue({
+            now: this.now(),
+            limit: free,
+            perNetworkLimit: this.options.perNetworkConcurrency,
+            leaseMs: this.options.leaseMs,
+            skipNetworkIds: this.breaker.pausedNetworkIds(this.now()),
+          });
+        } catch (error) {
+          this.options.log.error({ err: error }, 'claiming due pulls failed');
+          await this.wakeup.sleep(CLAIM_FAILURE_PAUSE_MS);
+          continue;
+        }
+        for (const claim of claimed) this.begin(claim);
+      }
+      if (claimed.length > 0 && claimed.length === free) continue;
+      await this.wakeup.sleep(free > 0 ? await this.idleMs() : MAX_IDLE_MS);
+    }
+  }
+
+  /**
+   * How long nothing new can be claimed: until the next pull falls due, a
+   * lease ends or an endpoint pause ends. Work already due but not claimed is
+   * held back by a per-network limit, and a finishing pull wakes the loop.
+   */
+  private async idleMs(): Promise<number> {
+    const now = this.now();
+    const paused = this.breaker.pausedNetworkIds(now);
+    let next: number | null;
+    try {
+      next = await this.options.store.nextWakeAt(now, paused);
+    } catch {
+      return CLAIM_FAILURE_PAUSE_MS;
+    }
+    const resume = this.breaker.nextResumeAt(now);
+    const wakeAt = Math.min(next ?? Infinity, resume ?? Infinity, now + MAX_IDLE_MS);
+    return Math.max(0, wakeAt - now);
+  }
+
+  private begin(claim: ClaimedPull): void {
+    const abort = new AbortController();
+    const done = this.pull(claim, abort.signal)
+      .catch((error: unknown) => {
+        this.options.log.error({ err: error, network: claim.network.name, user_id: claim.userId }, 'pull failed unexpectedly');
+        return this.options.store.releaseLeases([claim.leaseId], this.now()).then(() => undefined, () => undefined);
+      })
+      .finally(() => {
+        this.inFlight.delete(claim.leaseId);
+        this.wakeup.wake();
+      });
+    this.inFlight.set(claim.leaseId, { done, abort });
+  }
+
+  private async pull(claim: ClaimedPull, signal: AbortSignal): Promise<void> {
+    const { store, log } = this.options;
+    const run = await runPull(claim, this.runContext, signal);
+    if (signal.aborted) {
+      await store.releaseLeases([claim.leaseId], this.now());
+      return;
+    }
+    const now = this.now();
+    const applied = await store.completePull(claim, run.completion, now);
+    this.breaker.record(claim.network.id, run.answer, now);
+    const { attempt, newVersion, retryAt } = run.completion;
+    log.info(
+      {
+        event: 'pull',
+        network: claim.network.name,
+        user_id: claim.userId,
+        outcome: attempt.outcome,
+        http_status: attempt.httpStatus,
+        duration_ms: attempt.durationMs,
+        attempt: claim.attempt,
+        retry_at: retryAt,
+        lease_lost: !applied,
+        message: attempt.message ?? undefined,
+      },
+      'pull',
+    );
+    if (applied && newVersion !== null) {
+      this.options.changes.emit('changed', {
+        network: claim.network.name,
+        userId: claim.userId,
+        version: claim.currentVersion + 1,
+        changed: newVersion.changed,
+        at: now,
+      });
+    }
+  }
+}
