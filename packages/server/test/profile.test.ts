@@ -511,16 +511,6 @@ describe('validateProfile: hostile input', () => {
     assert.equal(warnings.length, MAX_WARNINGS + 1);
     assert.equal(warnings.at(-1), `${66 - MAX_WARNINGS} more warnings omitted`);
   });
-
-  it('is fast on the spec example (well under tens of microseconds)', () => {
-    const raw = specExample();
-    for (let i = 0; i < 1000; i++) validateProfile(raw, USER_ID);
-    const runs = 10_000;
-    const start = process.hrtime.bigint();
-    for (let i = 0; i < runs; i++) validateProfile(raw, USER_ID);
-    const microsEach = Number(process.hrtime.bigint() - start) / runs / 1000;
-    assert.ok(microsEach < 50, `validateProfile took ${microsEach.toFixed(1)} µs`);
-  });
 });
 
 describe('changedFields', () => {

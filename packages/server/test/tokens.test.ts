@@ -279,6 +279,7 @@ describe('parseToken rejects garbage', () => {
     ['payload an array', `${HS256_HEADER_B64}.${b64('[1]')}.${'A'.repeat(43)}`, /payload must be a JSON object, got an array/],
     ['payload null', `${HS256_HEADER_B64}.${b64('null')}.${'A'.repeat(43)}`, /got null/],
     ['payload a string', `${HS256_HEADER_B64}.${b64('"x"')}.${'A'.repeat(43)}`, /got a string/],
+    ['a deeply nested payload', `${HS256_HEADER_B64}.${b64('['.repeat(3000) + ']'.repeat(3000))}.${'A'.repeat(43)}`, /got an array/],
     ['huge', `${HS256_HEADER_B64}.${'A'.repeat(MAX_TOKEN_LENGTH)}.${'A'.repeat(43)}`, /characters; at most 8192 are accepted/],
     ['number', 42, /must be a string, got a number/],
     ['null', null, /must be a string, got null/],

@@ -24,7 +24,8 @@
  * - `display_name` of any length is accepted on verify (it is informational);
  *   {@link signToken} refuses to write one over 50 code points.
  * - Base64url without padding only, and only the canonical spelling of the
- *   32-byte MAC, so one token has one string form.
+ *   32-byte MAC, so a signed token cannot be re-spelled into a second valid one.
+ * - An empty key never verifies anything (it would make tokens forgeable).
  * - Keys are cached as KeyObjects; verify does one JSON.parse (of the payload;
  *   the two usual header spellings are recognised without decoding).
  * - Messages say what to fix and may quote short printable claim values read
