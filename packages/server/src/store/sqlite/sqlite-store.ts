@@ -165,6 +165,7 @@ export class SqliteStore implements Store {
       }>(`
         INSERT INTO pull_attempts (network_id, user_id, at, outcome, http_status, duration_ms, message, warnings, response_excerpt)
         VALUES (@networkId, @userId, @at, @outcome, @httpStatus, @durationMs, @message, @warnings, @responseExcerpt)`),
+      // Deletes the (keep + 1)th newest attempt of the user and every older one.
       trimAttempts: db.prepare<{ networkId: number; userId: string; keep: number }>(`
         DELETE FROM pull_attempts WHERE network_id = @networkId AND user_id = @userId AND id <= (
           SELECT id FROM pull_attempts WHERE network_id = @networkId AND user_id = @userId
@@ -184,7 +185,7 @@ export class SqliteStore implements Store {
       nextLeaseEnd: db.prepare<[number, number], { at: number | null }>(
         `SELECT MIN(lease_until) AS at FROM users WHERE network_id = ? AND state = 'in_flight' AND lease_until > ?`,
       ),
-      allNetworkIds: db.prepare<[], { id: number }>('SELECT id FROM networks'),
+      pullableNetworkIds: db.prepare<[], { id: number }>('SELECT id FROM networks WHERE pull_url_template IS NOT NULL'),
       user: db.prepare<[number, string], DbUser>('SELECT * FROM users WHERE network_id = ? AND user_id = ?'),
       attempts: db.prepare<[number, string, number], DbAttempt>(`
         SELECT * FROM pull_attempts WHERE network_id = ? AND user_id = ? ORDER BY id DESC LIMIT ?`),
@@ -306,7 +307,7 @@ export class SqliteStore implements Store {
         warnings: JSON.stringify(attempt.warnings),
         responseExcerpt: attempt.responseExcerpt,
       });
-      this.sql.trimAttempts.run({ networkId, userId, keep: ATTEMPTS_KEPT_PER_USER - 1 });
+      this.sql.trimAttempts.run({ networkId, userId, keep: ATTEMPTS_KEPT_PER_USER });
       if (newVersion !== null) {
         this.sql.insertVersion.run(
           networkId,
@@ -330,7 +331,7 @@ export class SqliteStore implements Store {
 
   async nextWakeAt(after: number, skipNetworkIds?: ReadonlySet<number>): Promise<number | null> {
     let earliest: number | null = null;
-    for (const { id } of this.sql.allNetworkIds.all()) {
+    for (const { id } of this.sql.pullableNetworkIds.all()) {
       if (skipNetworkIds?.has(id)) continue;
       for (const at of [this.sql.nextDue.get(id, after)!.at, this.sql.nextLeaseEnd.get(id, after)!.at]) {
         if (at !== null && (earliest === null || at < earliest)) earliest = at;
