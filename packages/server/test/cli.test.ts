@@ -348,13 +348,15 @@ describe('p4p with a running serve', () => {
     assert.match(line, /pull_url_not_registered/);
   });
 
-  test('p4p ping for an unknown network, or to a p4p that is not there, fails with one line', async () => {
+  test('p4p ping for an unknown network, a bad user id, or a p4p that is not there, fails with one line', async () => {
     const [unknown, unreachable] = await Promise.all([
       p4p(['ping', 'nope.fyre.co', 'ada', '--url', serve.url!, '--data', data]),
       p4p(['ping', 'any.fyre.co', 'ada', '--key', 'any-key-0123456789abcdef', '--url', 'http://127.0.0.1:1', '--data', data]),
     ]);
     assert.match(assertOneLineRefusal(unknown, 'unknown network'), /nope\.fyre\.co/);
     assert.match(assertOneLineRefusal(unreachable, 'unreachable'), /127\.0\.0\.1:1/);
+    const badUser = await p4p(['ping', 'live.fyre.co', 'not a user id', '--key', 'any-key-0123456789abcdef', '--url', serve.url!]);
+    assert.match(assertOneLineRefusal(badUser, 'bad user id'), /user id/);
   });
 
   test('a second serve on the same data directory is refused while the first runs', async () => {
@@ -363,5 +365,11 @@ describe('p4p with a running serve', () => {
     const health = await fetch(new URL('/healthz', serve.url!));
     await health.arrayBuffer();
     assert.equal(health.status, 200, 'the first serve still runs');
+  });
+
+  test('a serve on a port already in use is refused with one line naming the address', async () => {
+    const { port } = new URL(serve.url!);
+    const line = assertOneLineRefusal(await p4p(['serve', '--port', port, '--data', dataDir()]), 'port in use');
+    assert.match(line, new RegExp(`:${port}\\b`));
   });
 });

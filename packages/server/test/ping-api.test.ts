@@ -231,6 +231,14 @@ describe('ping API', () => {
       }
     }
 
+    for (const rawId of ['a%ZZb', 'a%E0%A4%A']) {
+      test(`a user id with a malformed percent-escape (${rawId}) → 400 invalid_user_id`, async () => {
+        const net = await registeredNetwork();
+        const response = await harness.request(`/api/v3_0/user/${rawId}/refresh?lftoken=${net.token()}`, { method: 'POST' });
+        await expectError(response, 400, 'invalid_user_id');
+      });
+    }
+
     test('a network without a pull URL → 409 pull_url_not_registered (ping and bulk ping)', async () => {
       const net = await harness.createNetwork();
       const single = await expectError(await pingWith('/api/v3_0', 'early', 'form body', net.token()), 409, 'pull_url_not_registered');

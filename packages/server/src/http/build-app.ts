@@ -1,5 +1,5 @@
 import formBody from '@fastify/formbody';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import { redactUrl } from '../log/redact-url.js';
 import { API_ERRORS, ApiError, type ApiErrorCode } from './api-errors.js';
@@ -28,6 +28,13 @@ function toApiError(error: FastifyError): ApiError | null {
   return null;
 }
 
+/** A URL the router cannot even match (malformed escape, over-long parameter): the only parameters are user ids. */
+function answerRouterError(error: FastifyError, url: string, reply: FastifyReply): FastifyReply {
+  const code: ApiErrorCode = url.includes('/user/') ? 'invalid_user_id' : 'not_found';
+  const problem = error.code === 'FST_ERR_BAD_URL' ? 'the URL has a malformed percent-escape' : 'a path parameter is too long';
+  return reply.code(API_ERRORS[code].status).send({ code, message: `${problem}: ${API_ERRORS[code].message}` });
+}
+
 /**
  * The HTTP API, without a listening socket: `serve` listens on it, tests call
  * it over loopback. One log line per request, tokens redacted.
@@ -38,7 +45,13 @@ export async function buildApp(context: AppContext, log: Logger): Promise<Fastif
     // Our own onResponse line replaces Fastify's, so that URLs are redacted.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: MAX_BODY_BYTES,
+    // Above the longest user id even when fully percent-encoded, so checkUserId answers instead of the router.
+    routerOptions: { maxParamLength: 1024 },
+    // Errors the router raises before any route runs get the same { code, message } answers.
+    frameworkErrors: (error, request, reply) => void answerRouterError(error as FastifyError, request.url, reply as FastifyReply),
   });
+  // Only form-encoded and JSON bodies carry tokens: other types get 415 instead of being ignored.
+  app.removeContentTypeParser('text/plain');
   await app.register(formBody, { bodyLimit: MAX_BODY_BYTES });
 
   app.decorateRequest('audit', null as never);
