@@ -44,7 +44,7 @@ describe('the pull loop', () => {
   const behaviours = new Map<string, PullBehaviour>();
 
   before(async () => {
-    harness = await startHarness({ pull: { totalTimeoutMs: 600, connectTimeoutMs: 300 } });
+    harness = await startHarness();
     endpoint = await PullEndpoint.start();
     const profiles = serveProfiles(endpoint.profiles);
     endpoint.behaviour = (userId, response, pull) => (behaviours.get(userId) ?? profiles)(userId, response, pull);
@@ -172,20 +172,6 @@ describe('the pull loop', () => {
     assert.ok(second.startedAt - first.startedAt >= 1000, `retried after ${second.startedAt - first.startedAt} ms`);
   });
 
-  test('an endpoint that never answers times out, is retried, and the user ends visibly failed', async () => {
-    const net = await network();
-    behaviours.set('hang', () => undefined);
-    await ping(harness, net, 'hang');
-    const stored = await waitFor(async () => {
-      const body = await profileOf(harness, net, 'hang');
-      return body.sync.state === 'failed' && body;
-    }, { what: 'hang to fail' });
-    assert.equal(stored.sync.last_outcome, 'timeout');
-    assert.match(stored.sync.last_message, /gave up after 3 attempts/);
-    assert.equal(stored.sync.attempts, 3);
-    assert.equal(endpoint.pullsFor('hang').length, 3);
-  });
-
   test('a burst of 200 pings for one user costs at most two pulls and ends on the latest value', async () => {
     const net = await network();
     const held = gate();
@@ -236,6 +222,29 @@ describe('the pull loop', () => {
     for (const userId of users) {
       const pulls = endpoint.pullsFor(userId).sort((a, b) => a.startedAt - b.startedAt);
       pulls.slice(1).forEach((pull, i) => assert.ok(pull.startedAt >= pulls[i]!.finishedAt!, `pulls of ${userId} overlap`));
+    }
+  });
+});
+
+describe('an endpoint that never answers', () => {
+  test('times out, is retried, and the user ends visibly failed', async () => {
+    const harness = await startHarness({ pull: { totalTimeoutMs: 300, connectTimeoutMs: 200 } });
+    const endpoint = await PullEndpoint.start();
+    try {
+      endpoint.behaviour = () => undefined;
+      const net = await harness.createNetwork({ pullUrl: endpoint.template });
+      await ping(harness, net, 'hang');
+      const stored = await waitFor(async () => {
+        const body = await profileOf(harness, net, 'hang');
+        return body.sync.state === 'failed' && body;
+      }, { what: 'hang to fail' });
+      assert.equal(stored.sync.last_outcome, 'timeout');
+      assert.match(stored.sync.last_message, /gave up after 3 attempts/);
+      assert.equal(stored.sync.attempts, 3);
+      assert.equal(endpoint.pullsFor('hang').length, 3);
+    } finally {
+      await harness.close();
+      await endpoint.close();
     }
   });
 });
