@@ -29,7 +29,7 @@ export function networkCommand(): Command {
           if (error instanceof NetworkExistsError) throw new CliError(`network ${name} already exists in ${options.data}`);
           throw error;
         }
-      });
+      }, { create: true });
       if (options.json) console.log(JSON.stringify({ name: created.name, key, owners: created.owners }));
       else console.log(`network ${created.name}\nkey     ${key}`);
     });

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { InvalidArgumentError, Option } from 'commander';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import { CliError } from './cli-error.js';
@@ -26,21 +27,27 @@ export function dataOption(): Option {
   return new Option('--data <dir>', 'directory of the SQLite database').env('P4P_DATA').default('./data');
 }
 
-/** Opens the store in `dataDir`, turning failures into one line that says what to fix. */
-export function openStore(dataDir: string): SqliteStore {
-  try {
-    return SqliteStore.open({ dataDir });
-  } catch (error) {
-    throw new CliError(
-      `cannot open the database in ${dataDir}: ${(error as Error).message}; check that the directory is readable and writable, or pass --data`,
-      { cause: error },
-    );
-  }
-}
+/** What to add to a DataDirError so the user knows what to do. */
+export const DATA_DIR_HINT = 'check that the directory is readable and writable, or pass --data';
 
-/** Runs `use` with the store open, and closes it whatever happens. */
-export async function withStore<T>(dataDir: string, use: (store: SqliteStore) => Promise<T>): Promise<T> {
-  const store = openStore(dataDir);
+/**
+ * Runs `use` with the store in `dataDir` open, and closes it whatever happens.
+ * Only `create` may make a new data directory; reading commands need one.
+ */
+export async function withStore<T>(
+  dataDir: string,
+  use: (store: SqliteStore) => Promise<T>,
+  { create = false }: { create?: boolean } = {},
+): Promise<T> {
+  if (!create && !existsSync(dataDir)) {
+    throw new CliError(`no data directory ${dataDir}; create a network first (p4p network create NAME), or pass --data`);
+  }
+  let store: SqliteStore;
+  try {
+    store = SqliteStore.open({ dataDir });
+  } catch (error) {
+    throw new CliError(`${(error as Error).message}; ${DATA_DIR_HINT}`, { cause: error });
+  }
   try {
     return await use(store);
   } finally {

@@ -3,9 +3,10 @@ import type { Level } from 'pino';
 import { quickstart } from '../demo/quickstart.js';
 import { createLogger } from '../log/create-logger.js';
 import { startServer } from '../server/p4p-server.js';
+import { DataDirError } from '../store/sqlite/sqlite-store.js';
 import { checkServeConfig, DEFAULT_SERVE_CONFIG as D, type ServeConfig } from '../server/serve-config.js';
 import { CliError } from './cli-error.js';
-import { dataOption, integerIn, oneOf } from './options.js';
+import { DATA_DIR_HINT, dataOption, integerIn, oneOf } from './options.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
 
@@ -83,7 +84,8 @@ export function serveCommand(): Command {
       try {
         server = await startServer(config, log);
       } catch (error) {
-        throw new CliError(`cannot start: ${(error as Error).message}`, { cause: error });
+        const hint = error instanceof DataDirError ? `; ${DATA_DIR_HINT}` : '';
+        throw new CliError(`cannot start: ${(error as Error).message}${hint}`, { cause: error });
       }
       log.info({ event: 'listening', url: server.url, data: config.dataDir }, `p4p listening on ${server.url}`);
       const stopDemo = options.demo ? await quickstart(server, config) : undefined;

@@ -3,6 +3,14 @@ import { join } from 'node:path';
 
 const LOCK_FILE = 'serve.pid';
 
+/** Another live `p4p serve` holds the data directory. */
+export class DataDirLockedError extends Error {
+  constructor(dataDir: string, pid: number) {
+    super(`another p4p serve (pid ${pid}) is using ${dataDir}; stop it or pass another --data`);
+    this.name = 'DataDirLockedError';
+  }
+}
+
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -26,7 +34,7 @@ export function lockDataDir(dataDir: string): () => void {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     const holder = Number(readFileSync(path, 'utf8'));
     if (Number.isInteger(holder) && holder !== process.pid && isAlive(holder)) {
-      throw new Error(`another p4p serve (pid ${holder}) is using ${dataDir}; stop it or pass another --data`);
+      throw new DataDirLockedError(dataDir, holder);
     }
     writeFileSync(path, String(process.pid));
   }

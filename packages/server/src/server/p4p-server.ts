@@ -4,11 +4,11 @@ import type { Logger } from 'pino';
 import { buildApp } from '../http/build-app.js';
 import { PingRateLimiter } from '../http/ping-rate-limiter.js';
 import { PullClient } from '../pull/pull-client.js';
-import { SqliteStore } from '../store/sqlite/sqlite-store.js';
+import { DataDirError, SqliteStore } from '../store/sqlite/sqlite-store.js';
 import { ProfileChanges } from '../sync/profile-changes.js';
 import { PullWorker } from '../sync/pull-worker.js';
 import { P4P_VERSION } from '../version.js';
-import { lockDataDir } from './data-dir-lock.js';
+import { DataDirLockedError, lockDataDir } from './data-dir-lock.js';
 import { leaseMsFor, type ServeConfig } from './serve-config.js';
 
 export interface P4pServer {
@@ -25,10 +25,16 @@ export interface P4pServer {
  * over one SQLite store. Resolves once it is listening (ready for /healthz).
  */
 export async function startServer(config: ServeConfig, log: Logger): Promise<P4pServer> {
-  const unlock = lockDataDir(config.dataDir);
-  const store = SqliteStore.open({ dataDir: config.dataDir, durability: config.durability });
+  let unlock: () => void;
+  try {
+    unlock = lockDataDir(config.dataDir);
+  } catch (error) {
+    throw error instanceof DataDirLockedError ? error : new DataDirError(config.dataDir, error);
+  }
+  let store: SqliteStore | undefined;
   let app: FastifyInstance | undefined;
   try {
+    store = SqliteStore.open({ dataDir: config.dataDir, durability: config.durability });
     const released = await store.releaseLeases('all', Date.now());
     if (released > 0) log.info({ event: 'recovered', pulls: released }, 'requeued pulls left in flight by the last run');
     const changes = new ProfileChanges();
@@ -66,21 +72,22 @@ export async function startServer(config: ServeConfig, log: Logger): Promise<P4p
     const { address, port, family } = app.server.address() as AddressInfo;
     const host = family === 'IPv6' ? `[${address}]` : address;
     const running = app;
+    const opened = store;
     return {
       url: `http://${host}:${port}`,
-      store,
+      store: opened,
       changes,
       async stop() {
         await running.close();
         await worker.stop(config.pull.totalTimeoutMs);
         await client.close();
-        await store.close();
+        await opened.close();
         unlock();
       },
     };
   } catch (error) {
     await app?.close();
-    await store.close();
+    await store?.close();
     unlock();
     throw error;
   }

@@ -34,6 +34,17 @@ export interface SqliteStoreOptions {
 
 export const SQLITE_FILE_NAME = 'p4p.db';
 
+/** The data directory or its database cannot be used. */
+export class DataDirError extends Error {
+  constructor(
+    readonly dataDir: string,
+    cause: unknown,
+  ) {
+    super(`cannot use the database in ${dataDir}: ${(cause as Error).message}`, { cause });
+    this.name = 'DataDirError';
+  }
+}
+
 interface DbNetwork {
   id: number;
   name: string;
@@ -195,15 +206,22 @@ export class SqliteStore implements Store {
     };
   }
 
+  /** Opens (creating when missing) the database; failures name the directory and keep the cause. */
   static open(options: SqliteStoreOptions): SqliteStore {
-    mkdirSync(options.dataDir, { recursive: true });
-    const db = new Database(join(options.dataDir, SQLITE_FILE_NAME));
-    db.pragma('journal_mode = WAL');
-    db.pragma(`synchronous = ${options.durability === 'process' ? 'NORMAL' : 'FULL'}`);
-    db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
-    db.pragma('foreign_keys = ON');
-    migrate(db);
-    return new SqliteStore(db);
+    let db: Database.Database | undefined;
+    try {
+      mkdirSync(options.dataDir, { recursive: true });
+      db = new Database(join(options.dataDir, SQLITE_FILE_NAME));
+      db.pragma('journal_mode = WAL');
+      db.pragma(`synchronous = ${options.durability === 'process' ? 'NORMAL' : 'FULL'}`);
+      db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+      db.pragma('foreign_keys = ON');
+      migrate(db);
+      return new SqliteStore(db);
+    } catch (error) {
+      db?.close();
+      throw new DataDirError(options.dataDir, error);
+    }
   }
 
   async createNetwork(input: { name: string; key: string; owners?: string[] }, now: number): Promise<Network> {
