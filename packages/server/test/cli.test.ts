@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { parseToken, verifyToken } from '../src/tokens/verify-token.js';
 import { buildSystemToken } from '../src/tokens/sign-token.js';
 import { PullEndpoint } from './support/pull-endpoint.js';
-import { makeTempDir } from './support/temp-dir.js';
+import { createNetwork, runCli, type CliRun } from './support/run-cli.js';
+import { ServeProcess } from './support/serve-process.js';
+import { TempDirs } from './support/temp-dir.js';
 import { waitFor } from './support/wait-for.js';
 
 /**
@@ -16,40 +16,8 @@ import { waitFor } from './support/wait-for.js';
  * its own data directory.
  */
 
-const BIN = fileURLToPath(new URL('../bin/p4p.js', import.meta.url));
-const COMMAND_TIMEOUT_MS = 20_000;
-
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** The environment without any P4P_* variable of the machine running the tests. */
-function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(process.env)) if (!name.startsWith('P4P_')) env[name] = value;
-  return { ...env, ...extra };
-}
-
-/** Runs `p4p …` to completion. Never rejects: the exit code is part of the result. */
-function p4p(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env: cleanEnv(env), timeout: COMMAND_TIMEOUT_MS, killSignal: 'SIGKILL' }, (error, stdout, stderr) => {
-      const failure = error as (Error & { code?: number | string; signal?: NodeJS.Signals | null }) | null;
-      resolve({
-        code: failure === null ? 0 : typeof failure.code === 'number' ? failure.code : null,
-        signal: failure?.signal ?? null,
-        stdout: String(stdout),
-        stderr: String(stderr),
-      });
-    });
-  });
-}
-
 /** Asserts a refusal: a non-zero exit and exactly one non-empty line on stderr, which is returned. */
-function assertOneLineRefusal(run: Run, what: string): string {
+function assertOneLineRefusal(run: CliRun, what: string): string {
   assert.equal(run.signal, null, `${what}: killed by ${run.signal} (hung?); stderr: ${run.stderr}`);
   assert.notEqual(run.code, 0, `${what}: expected a non-zero exit; stdout: ${run.stdout}`);
   const lines = run.stderr.split('\n').filter((line) => line.trim() !== '');
@@ -58,76 +26,16 @@ function assertOneLineRefusal(run: Run, what: string): string {
   return lines[0]!;
 }
 
-/** A `p4p serve` child process, started on port 0; `url` comes from its "listening" log line. */
-class ServeProcess {
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  url: string | null = null;
-  stdout = '';
-  stderr = '';
-  private exitedAt: { code: number | null; signal: NodeJS.Signals | null } | null = null;
-
-  private constructor(private readonly child: ChildProcess) {
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      this.stdout += chunk;
-      if (this.url === null) this.url = listeningUrl(this.stdout);
-    });
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (this.stderr += chunk));
-    this.exited = new Promise((resolve) => {
-      child.once('exit', (code, signal) => {
-        this.exitedAt = { code, signal };
-        resolve(this.exitedAt);
-      });
-    });
-  }
-
-  static async start(args: string[]): Promise<ServeProcess> {
-    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-    const serve = new ServeProcess(child);
-    running.add(serve);
-    await waitFor(() => serve.url ?? (serve.exitedAt !== null && 'exited'), { timeoutMs: 20_000, what: 'p4p serve to listen' });
-    if (serve.url === null) throw new Error(`p4p serve exited before listening: ${JSON.stringify(serve.exitedAt)}\n${serve.stderr}`);
-    return serve;
-  }
-
-  /** Kills it (SIGKILL unless told otherwise) and waits for the exit. */
-  async stop(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-    if (this.exitedAt === null) this.child.kill(signal);
-    await this.exited;
-    running.delete(this);
-  }
-}
-
-function listeningUrl(stdout: string): string | null {
-  for (const line of stdout.split('\n')) {
-    if (!line.includes('"listening"')) continue;
-    try {
-      const entry = JSON.parse(line) as { event?: unknown; url?: unknown };
-      if (entry.event === 'listening' && typeof entry.url === 'string') return entry.url;
-    } catch {
-      // a partial line: the rest is still on its way
-    }
-  }
-  return null;
-}
-
-/** Every serve started by this file, so a failing test cannot leave one running. */
-const running = new Set<ServeProcess>();
+/** A fresh data directory per test; every serve started is killed and every directory removed after the file. */
+const dataDirs = new TempDirs('p4p-cli-');
 after(async () => {
-  await Promise.all([...running].map((serve) => serve.stop()));
+  await ServeProcess.killAll();
+  dataDirs.removeAll();
 });
-
-/** A fresh data directory per test, removed after the file. */
-const tempDirs: Array<{ path: string; remove: () => void }> = [];
-function dataDir(): string {
-  const temp = makeTempDir('p4p-cli-');
-  tempDirs.push(temp);
-  return temp.path;
-}
-after(() => tempDirs.forEach((temp) => temp.remove()));
 
 describe('p4p network create', () => {
   test('prints the name and a random 256-bit key', async () => {
-    const run = await p4p(['network', 'create', 'labs.fyre.co', '--data', dataDir()]);
+    const run = await runCli(['network', 'create', 'labs.fyre.co', '--data', dataDirs.make()]);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /labs\.fyre\.co/);
     const key = /^key\s+(\S+)$/m.exec(run.stdout)?.[1];
@@ -137,7 +45,7 @@ describe('p4p network create', () => {
 
   test('--json prints machine-readable name and key; --key is used as given', async () => {
     const key = 'a-customer-chosen-key-0123456789';
-    const run = await p4p(['network', 'create', 'json.fyre.co', '--key', key, '--json', '--data', dataDir()]);
+    const run = await runCli(['network', 'create', 'json.fyre.co', '--key', key, '--json', '--data', dataDirs.make()]);
     assert.equal(run.code, 0, run.stderr);
     const printed = JSON.parse(run.stdout) as { name: unknown; key: unknown };
     assert.equal(printed.name, 'json.fyre.co');
@@ -145,38 +53,38 @@ describe('p4p network create', () => {
   });
 
   test('a duplicate name is refused with one line and a non-zero exit', async () => {
-    const data = dataDir();
-    assert.equal((await p4p(['network', 'create', 'dup.fyre.co', '--data', data])).code, 0);
-    const line = assertOneLineRefusal(await p4p(['network', 'create', 'dup.fyre.co', '--data', data]), 'duplicate');
+    const data = dataDirs.make();
+    assert.equal((await runCli(['network', 'create', 'dup.fyre.co', '--data', data])).code, 0);
+    const line = assertOneLineRefusal(await runCli(['network', 'create', 'dup.fyre.co', '--data', data]), 'duplicate');
     assert.match(line, /dup\.fyre\.co/);
     assert.match(line, /already exists/);
   });
 
   test('a bad name, a too-short key and a bad --owner are each refused with one line saying what to fix', async () => {
-    const data = dataDir();
+    const data = dataDirs.make();
     const [badName, shortKey, badOwner] = await Promise.all([
-      p4p(['network', 'create', 'Not A Domain', '--data', data]),
-      p4p(['network', 'create', 'short.fyre.co', '--key', 'short', '--data', data]),
-      p4p(['network', 'create', 'owner.fyre.co', '--owner', 'bad id!', '--data', data]),
+      runCli(['network', 'create', 'Not A Domain', '--data', data]),
+      runCli(['network', 'create', 'short.fyre.co', '--key', 'short', '--data', data]),
+      runCli(['network', 'create', 'owner.fyre.co', '--owner', 'bad id!', '--data', data]),
     ]);
     assert.match(assertOneLineRefusal(badName, 'bad name'), /network name .*domain-like/);
     assert.match(assertOneLineRefusal(shortKey, 'short key'), /key must be 16/);
     assert.match(assertOneLineRefusal(badOwner, 'bad owner'), /--owner/);
-    const list = await p4p(['network', 'list', '--json', '--data', data]);
+    const list = await runCli(['network', 'list', '--json', '--data', data]);
     assert.deepEqual(JSON.parse(list.stdout), [], 'nothing was created by a refused command');
   });
 });
 
 describe('p4p network list', () => {
   test('lists networks in plain text and as JSON', async () => {
-    const data = dataDir();
-    const empty = await p4p(['network', 'list', '--data', data]);
+    const data = dataDirs.make();
+    const empty = await runCli(['network', 'list', '--data', data]);
     assert.equal(empty.code, 0, empty.stderr);
     assert.match(empty.stdout, /no networks/);
-    assert.equal((await p4p(['network', 'create', 'b.fyre.co', '--data', data])).code, 0);
-    assert.equal((await p4p(['network', 'create', 'a.fyre.co', '--owner', 'admin', '--data', data])).code, 0);
+    assert.equal((await runCli(['network', 'create', 'b.fyre.co', '--data', data])).code, 0);
+    assert.equal((await runCli(['network', 'create', 'a.fyre.co', '--owner', 'admin', '--data', data])).code, 0);
 
-    const plain = await p4p(['network', 'list', '--data', data]);
+    const plain = await runCli(['network', 'list', '--data', data]);
     assert.equal(plain.code, 0, plain.stderr);
     const lines = plain.stdout.trim().split('\n');
     assert.equal(lines.length, 2);
@@ -184,7 +92,7 @@ describe('p4p network list', () => {
     assert.match(lines[1]!, /^b\.fyre\.co\s/);
     assert.doesNotMatch(plain.stdout, /key/i, 'keys are not listed');
 
-    const json = await p4p(['network', 'list', '--json', '--data', data]);
+    const json = await runCli(['network', 'list', '--json', '--data', data]);
     assert.equal(json.code, 0, json.stderr);
     assert.deepEqual(JSON.parse(json.stdout), [
       { name: 'a.fyre.co', pull_profile_url: null, owners: ['admin'] },
@@ -195,10 +103,10 @@ describe('p4p network list', () => {
 
 describe('p4p token system', () => {
   test('prints a system token that the p4p verifier accepts with the network key', async () => {
-    const data = dataDir();
-    const created = await p4p(['network', 'create', 'tok.fyre.co', '--json', '--data', data]);
+    const data = dataDirs.make();
+    const created = await runCli(['network', 'create', 'tok.fyre.co', '--json', '--data', data]);
     const { key } = JSON.parse(created.stdout) as { key: string };
-    const run = await p4p(['token', 'system', '--network', 'tok.fyre.co', '--data', data]);
+    const run = await runCli(['token', 'system', '--network', 'tok.fyre.co', '--data', data]);
     assert.equal(run.code, 0, run.stderr);
     const parsed = parseToken(run.stdout.trim());
     assert.ok(parsed.ok, `not a token: ${JSON.stringify(parsed)}`);
@@ -210,8 +118,8 @@ describe('p4p token system', () => {
   });
 
   test('an unknown network is refused with one line naming it', async () => {
-    const data = dataDir();
-    const line = assertOneLineRefusal(await p4p(['token', 'system', '--network', 'nope.fyre.co', '--data', data]), 'unknown network');
+    const data = dataDirs.make();
+    const line = assertOneLineRefusal(await runCli(['token', 'system', '--network', 'nope.fyre.co', '--data', data]), 'unknown network');
     assert.match(line, /nope\.fyre\.co/);
   });
 });
@@ -228,7 +136,7 @@ describe('--help', () => {
     { args: ['ping'], mentions: ['--url', '--key', '--data'] },
   ];
   test('every command answers --help with exit 0 and its options', async () => {
-    const runs = await Promise.all(commands.map(({ args }) => p4p([...args, '--help'])));
+    const runs = await Promise.all(commands.map(({ args }) => runCli([...args, '--help'])));
     commands.forEach(({ args, mentions }, index) => {
       const run = runs[index]!;
       const name = ['p4p', ...args].join(' ');
@@ -240,7 +148,7 @@ describe('--help', () => {
 
 describe('p4p serve configuration', () => {
   test('bad flags are refused before starting, with a message naming the flag', async () => {
-    const data = dataDir();
+    const data = dataDirs.make();
     const cases: Array<{ args: string[]; flag: RegExp }> = [
       { args: ['--port', 'abc'], flag: /--port/ },
       { args: ['--pull-timeout-ms', '5'], flag: /--pull-timeout-ms/ },
@@ -248,39 +156,39 @@ describe('p4p serve configuration', () => {
       { args: ['--durability', 'maybe'], flag: /--durability/ },
       { args: ['--no-such-flag'], flag: /--no-such-flag/ },
     ];
-    const runs = await Promise.all(cases.map(({ args }) => p4p(['serve', '--data', data, ...args])));
+    const runs = await Promise.all(cases.map(({ args }) => runCli(['serve', '--data', data, ...args])));
     cases.forEach(({ args, flag }, index) => assert.match(assertOneLineRefusal(runs[index]!, args.join(' ')), flag));
   });
 
   test('environment variables are validated like the flags', async () => {
-    const data = dataDir();
+    const data = dataDirs.make();
     const cases: Array<{ env: Record<string, string>; flag: RegExp }> = [
       { env: { P4P_PORT: 'abc' }, flag: /P4P_PORT|--port/ },
       { env: { P4P_PULL_TIMEOUT_MS: '5' }, flag: /P4P_PULL_TIMEOUT_MS|--pull-timeout-ms/ },
       { env: { P4P_LOG_LEVEL: 'loud' }, flag: /P4P_LOG_LEVEL|--log-level/ },
     ];
-    const runs = await Promise.all(cases.map(({ env }) => p4p(['serve', '--data', data], env)));
+    const runs = await Promise.all(cases.map(({ env }) => runCli(['serve', '--data', data], env)));
     cases.forEach(({ env, flag }, index) => assert.match(assertOneLineRefusal(runs[index]!, JSON.stringify(env)), flag));
   });
 
   test('an unusable data directory is refused with one line naming it, by every command', async () => {
-    const parent = dataDir();
+    const parent = dataDirs.make();
     writeFileSync(join(parent, 'a-file'), 'not a directory');
     const unusable = join(parent, 'a-file', 'data');
     const runs = await Promise.all([
-      p4p(['network', 'create', 'x.fyre.co', '--data', unusable]),
-      p4p(['network', 'list', '--data', unusable]),
-      p4p(['token', 'system', '--network', 'x.fyre.co', '--data', unusable]),
-      p4p(['serve', '--port', '0', '--data', unusable]),
-      p4p(['network', 'list'], { P4P_DATA: unusable }),
+      runCli(['network', 'create', 'x.fyre.co', '--data', unusable]),
+      runCli(['network', 'list', '--data', unusable]),
+      runCli(['token', 'system', '--network', 'x.fyre.co', '--data', unusable]),
+      runCli(['serve', '--port', '0', '--data', unusable]),
+      runCli(['network', 'list'], { P4P_DATA: unusable }),
     ]);
     runs.forEach((run, index) => assert.ok(assertOneLineRefusal(run, `command ${index}`).includes(unusable), run.stderr));
   });
 
   test('a data directory holding something that is not a p4p database is refused with one line', async () => {
-    const data = dataDir();
+    const data = dataDirs.make();
     writeFileSync(join(data, 'p4p.db'), 'this is not an SQLite file, it is just text that goes on for a while');
-    const runs = await Promise.all([p4p(['network', 'list', '--data', data]), p4p(['serve', '--port', '0', '--data', data])]);
+    const runs = await Promise.all([runCli(['network', 'list', '--data', data]), runCli(['serve', '--port', '0', '--data', data])]);
     runs.forEach((run, index) => assert.match(assertOneLineRefusal(run, `command ${index}`), /not a database/));
   });
 });
@@ -290,32 +198,22 @@ describe('p4p with a running serve', () => {
   let serve: ServeProcess;
   let endpoint: PullEndpoint;
   before(async () => {
-    data = dataDir();
+    data = dataDirs.make();
     endpoint = await PullEndpoint.start();
     serve = await ServeProcess.start(['--data', data, '--allow-private-targets']);
   });
   after(async () => {
-    await serve?.stop();
+    await serve?.kill();
     await endpoint?.close();
   });
 
-  async function register(name: string, key: string): Promise<void> {
-    const response = await fetch(new URL('/', serve.url!), {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ actor_token: buildSystemToken(name, key, 600), pull_profile_url: endpoint.template }),
-    });
-    await response.arrayBuffer();
-    assert.equal(response.status, 204);
-  }
-
   test('network create works while serve runs, and the server takes pings for the new network at once', async () => {
-    const created = await p4p(['network', 'create', 'live.fyre.co', '--json', '--data', data]);
+    const created = await runCli(['network', 'create', 'live.fyre.co', '--json', '--data', data]);
     assert.equal(created.code, 0, created.stderr);
     const { key } = JSON.parse(created.stdout) as { key: string };
-    await register('live.fyre.co', key);
+    await serve.registerPullUrl('live.fyre.co', key, endpoint.template);
     endpoint.profiles.set('ada', { id: 'ada', display_name: 'Ada L.' });
-    const response = await fetch(new URL('/api/v3_0/user/ada/refresh', serve.url!), {
+    const response = await serve.request('/api/v3_0/user/ada/refresh', {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ lftoken: buildSystemToken('live.fyre.co', key, 600) }),
@@ -323,53 +221,49 @@ describe('p4p with a running serve', () => {
     assert.equal(response.status, 200, await response.text());
     await response.arrayBuffer().catch(() => undefined);
     const profile = await waitFor(async () => {
-      const answer = await fetch(new URL('/api/v3.0/user/ada/profile', serve.url!), {
-        headers: { authorization: `Bearer ${buildSystemToken('live.fyre.co', key, 600)}` },
-      });
-      const body = (await answer.json()) as { version?: number; profile?: { display_name?: string } };
-      return body.version === 1 && body;
+      const stored = await serve.readProfile(buildSystemToken('live.fyre.co', key, 600), 'ada');
+      return stored?.version === 1 && stored;
     }, { what: 'ada to be pulled by the running serve' });
     assert.equal(profile.profile?.display_name, 'Ada L.');
   });
 
   test('p4p ping --url answers with the 200 body', async () => {
-    const created = await p4p(['network', 'create', 'ping.fyre.co', '--json', '--data', data]);
-    const { key } = JSON.parse(created.stdout) as { key: string };
-    await register('ping.fyre.co', key);
-    const run = await p4p(['ping', 'ping.fyre.co', 'grace', '--url', serve.url!, '--data', data]);
+    const key = await createNetwork(data, 'ping.fyre.co');
+    await serve.registerPullUrl('ping.fyre.co', key, endpoint.template);
+    const run = await runCli(['ping', 'ping.fyre.co', 'grace', '--url', serve.url!, '--data', data]);
     assert.equal(run.code, 0, run.stderr);
     assert.deepEqual(JSON.parse(run.stdout), { status: 'ok', network: 'ping.fyre.co', user_id: 'grace' });
     await waitFor(() => endpoint.pullsFor('grace').length > 0, { what: 'grace to be pulled' });
   });
 
   test('p4p ping for a network without a pull URL fails with pull_url_not_registered', async () => {
-    assert.equal((await p4p(['network', 'create', 'nourl.fyre.co', '--data', data])).code, 0);
-    const line = assertOneLineRefusal(await p4p(['ping', 'nourl.fyre.co', 'ada', '--url', serve.url!, '--data', data]), 'no pull URL');
+    assert.equal((await runCli(['network', 'create', 'nourl.fyre.co', '--data', data])).code, 0);
+    const line = assertOneLineRefusal(await runCli(['ping', 'nourl.fyre.co', 'ada', '--url', serve.url!, '--data', data]), 'no pull URL');
     assert.match(line, /pull_url_not_registered/);
   });
 
   test('p4p ping for an unknown network, a bad user id, or a p4p that is not there, fails with one line', async () => {
     const [unknown, unreachable] = await Promise.all([
-      p4p(['ping', 'nope.fyre.co', 'ada', '--url', serve.url!, '--data', data]),
-      p4p(['ping', 'any.fyre.co', 'ada', '--key', 'any-key-0123456789abcdef', '--url', 'http://127.0.0.1:1', '--data', data]),
+      runCli(['ping', 'nope.fyre.co', 'ada', '--url', serve.url!, '--data', data]),
+      runCli(['ping', 'any.fyre.co', 'ada', '--key', 'any-key-0123456789abcdef', '--url', 'http://127.0.0.1:1', '--data', data]),
     ]);
     assert.match(assertOneLineRefusal(unknown, 'unknown network'), /nope\.fyre\.co/);
     assert.match(assertOneLineRefusal(unreachable, 'unreachable'), /127\.0\.0\.1:1/);
-    const badUser = await p4p(['ping', 'live.fyre.co', 'not a user id', '--key', 'any-key-0123456789abcdef', '--url', serve.url!]);
+    const badUser = await runCli(['ping', 'live.fyre.co', 'not a user id', '--key', 'any-key-0123456789abcdef', '--url', serve.url!]);
     assert.match(assertOneLineRefusal(badUser, 'bad user id'), /user id/);
   });
 
   test('a second serve on the same data directory is refused while the first runs', async () => {
-    const line = assertOneLineRefusal(await p4p(['serve', '--port', '0', '--data', data]), 'second serve');
+    const line = assertOneLineRefusal(await runCli(['serve', '--port', '0', '--data', data]), 'second serve');
     assert.match(line, /another p4p serve/);
-    const health = await fetch(new URL('/healthz', serve.url!));
+    const health = await serve.request('/healthz');
     await health.arrayBuffer();
     assert.equal(health.status, 200, 'the first serve still runs');
   });
 
   test('a serve on a port already in use is refused with one line naming the address', async () => {
     const { port } = new URL(serve.url!);
-    const line = assertOneLineRefusal(await p4p(['serve', '--port', port, '--data', dataDir()]), 'port in use');
+    const line = assertOneLineRefusal(await runCli(['serve', '--port', port, '--data', dataDirs.make()]), 'port in use');
     assert.match(line, new RegExp(`:${port}\\b`));
   });
 });

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import type { ServerResponse } from 'node:http';
-import { fileURLToPath } from 'node:url';
 import { setMaxListeners } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
 import { after, describe, test } from 'node:test';
 import { buildSystemToken } from '../src/tokens/sign-token.js';
 import { PullEndpoint, type RecordedPull } from './support/pull-endpoint.js';
-import { makeTempDir } from './support/temp-dir.js';
+import { createNetwork } from './support/run-cli.js';
+import { ServeProcess, type StoredUser } from './support/serve-process.js';
+import { TempDirs } from './support/temp-dir.js';
 import { waitFor } from './support/wait-for.js';
 
 /**
@@ -17,107 +17,12 @@ import { waitFor } from './support/wait-for.js';
  * SIGTERM drains and exits 0 without losing anything.
  */
 
-const BIN = fileURLToPath(new URL('../bin/p4p.js', import.meta.url));
-
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(process.env)) if (!name.startsWith('P4P_')) env[name] = value;
-  return env;
-}
-
-/** A `p4p serve` child process on port 0; `url` comes from its "listening" log line. */
-class ServeProcess {
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  url: string | null = null;
-  stdout = '';
-  stderr = '';
-  exitedWith: { code: number | null; signal: NodeJS.Signals | null } | null = null;
-
-  private constructor(private readonly child: ChildProcess) {
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      this.stdout += chunk;
-      this.url ??= this.logged('listening')?.url as string | undefined ?? null;
-    });
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (this.stderr += chunk));
-    this.exited = new Promise((resolve) => {
-      child.once('exit', (code, signal) => {
-        this.exitedWith = { code, signal };
-        running.delete(this);
-        resolve(this.exitedWith);
-      });
-    });
-  }
-
-  static async start(args: string[]): Promise<ServeProcess> {
-    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-    const serve = new ServeProcess(child);
-    running.add(serve);
-    await waitFor(() => serve.url ?? (serve.exitedWith !== null && 'exited'), { timeoutMs: 20_000, what: 'p4p serve to listen' });
-    if (serve.url === null) throw new Error(`p4p serve exited before listening: ${JSON.stringify(serve.exitedWith)}\n${serve.stderr}`);
-    return serve;
-  }
-
-  /** The first complete JSON log line with this `event`. */
-  logged(event: string): Record<string, unknown> | undefined {
-    for (const line of this.stdout.split('\n')) {
-      if (!line.includes(`"${event}"`)) continue;
-      try {
-        const entry = JSON.parse(line) as Record<string, unknown>;
-        if (entry.event === event) return entry;
-      } catch {
-        // a partial line: the rest is still on its way
-      }
-    }
-    return undefined;
-  }
-
-  signal(signal: NodeJS.Signals): void {
-    if (this.exitedWith === null) this.child.kill(signal);
-  }
-
-  async kill(): Promise<void> {
-    this.signal('SIGKILL');
-    await this.exited;
-  }
-
-  request(path: string, init?: RequestInit): Promise<Response> {
-    return fetch(new URL(path, this.url!), init);
-  }
-}
-
-/** Every serve started by this file, so a failing test cannot leave one running. */
-const running = new Set<ServeProcess>();
-const tempDirs: Array<{ remove: () => void }> = [];
+/** A data directory per test; every serve started is killed and every directory removed after the file. */
+const dataDirs = new TempDirs('p4p-crash-');
 after(async () => {
-  await Promise.all([...running].map((serve) => serve.kill()));
-  tempDirs.forEach((temp) => temp.remove());
+  await ServeProcess.killAll();
+  dataDirs.removeAll();
 });
-
-function dataDir(): string {
-  const temp = makeTempDir('p4p-crash-');
-  tempDirs.push(temp);
-  return temp.path;
-}
-
-/** `p4p network create NAME --json`; resolves to the key. */
-function createNetwork(data: string, name: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [BIN, 'network', 'create', name, '--json', '--data', data], { env: cleanEnv(), timeout: 20_000 }, (error, stdout, stderr) => {
-      if (error !== null) reject(new Error(`p4p network create failed: ${String(stderr)}`, { cause: error }));
-      else resolve((JSON.parse(String(stdout)) as { key: string }).key);
-    });
-  });
-}
-
-/** Registers the endpoint as the network's pull URL the way setUserSyncUrl does: form-encoded POST /, 204. */
-async function registerPullUrl(serve: ServeProcess, name: string, key: string, endpoint: PullEndpoint): Promise<void> {
-  const response = await serve.request('/', {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ actor_token: buildSystemToken(name, key, 600), pull_profile_url: endpoint.template }),
-  });
-  assert.equal(response.status, 204, await response.text());
-}
 
 async function sendPing(serve: ServeProcess, token: string, userId: string): Promise<number> {
   const response = await serve.request(`/api/v3_0/user/${userId}/refresh`, {
@@ -127,18 +32,6 @@ async function sendPing(serve: ServeProcess, token: string, userId: string): Pro
   });
   await response.arrayBuffer();
   return response.status;
-}
-
-interface StoredUser {
-  profile: { id: string; display_name: string } | null;
-  version: number;
-  sync: { state: string; last_outcome: string | null; attempts: number };
-}
-
-async function readProfile(serve: ServeProcess, token: string, userId: string): Promise<StoredUser | null> {
-  const response = await serve.request(`/api/v3.0/user/${userId}/profile`, { headers: { authorization: `Bearer ${token}` } });
-  const body = (await response.json()) as StoredUser;
-  return response.status === 200 ? body : null;
 }
 
 /** Runs `jobs` with at most `concurrency` at once. */
@@ -163,7 +56,7 @@ async function waitUntilStored(
     await waitFor(
       async () => {
         await inParallel([...pending], 20, async (userId) => {
-          const stored = await readProfile(serve, token, userId);
+          const stored = await serve.readProfile(token, userId);
           reads.set(userId, stored);
           if (stored?.sync.state === 'idle' && stored.profile?.display_name === expected(userId)) pending.delete(userId);
         });
@@ -231,7 +124,7 @@ class SlowIdentitySystem {
 
 describe('crash recovery', () => {
   test('SIGKILL right after the last 200: after a restart every acknowledged ping has been pulled and stored', async () => {
-    const data = dataDir();
+    const data = dataDirs.make();
     const identity = new SlowIdentitySystem(await PullEndpoint.start(), 200);
     const network = 'crash.fyre.co';
     let first: ServeProcess | undefined;
@@ -239,7 +132,7 @@ describe('crash recovery', () => {
     try {
       const key = await createNetwork(data, network);
       first = await ServeProcess.start(['--allow-private-targets', '--data', data]);
-      await registerPullUrl(first, network, key, identity.endpoint);
+      await first.registerPullUrl(network, key, identity.endpoint.template);
       const token = buildSystemToken(network, key, 600);
 
       // Two rounds over 200 users: the second round finds users waiting, in flight
@@ -309,7 +202,7 @@ describe('crash recovery', () => {
   });
 
   test('SIGTERM drains: a pull in flight finishes, the process exits 0, and the queue survives the restart', async () => {
-    const data = dataDir();
+    const data = dataDirs.make();
     const identity = new SlowIdentitySystem(await PullEndpoint.start(), 0);
     identity.hold();
     const network = 'drain.fyre.co';
@@ -319,7 +212,7 @@ describe('crash recovery', () => {
     try {
       const key = await createNetwork(data, network);
       first = await ServeProcess.start(args);
-      await registerPullUrl(first, network, key, identity.endpoint);
+      await first.registerPullUrl(network, key, identity.endpoint.template);
       const token = buildSystemToken(network, key, 600);
       const userIds = ['ada', 'grace', 'linus'];
       for (const userId of userIds) {
@@ -354,7 +247,7 @@ describe('crash recovery', () => {
   });
 
   test('SIGTERM with a pull that does not finish in time: exits 0 within the pull timeout, and the user is pulled after a restart', async () => {
-    const data = dataDir();
+    const data = dataDirs.make();
     const identity = new SlowIdentitySystem(await PullEndpoint.start(), 0);
     identity.hold();
     const network = 'stuck.fyre.co';
@@ -367,7 +260,7 @@ describe('crash recovery', () => {
     try {
       const key = await createNetwork(data, network);
       first = await ServeProcess.start(args);
-      await registerPullUrl(first, network, key, identity.endpoint);
+      await first.registerPullUrl(network, key, identity.endpoint.template);
       const token = buildSystemToken(network, key, 600);
       identity.values.set('ada', 'ada v1');
       assert.equal(await sendPing(first, token, 'ada'), 200);

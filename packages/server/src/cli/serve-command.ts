@@ -88,8 +88,10 @@ export function serveCommand(): Command {
         throw new CliError(`cannot start: ${(error as Error).message}${hint}`, { cause: error });
       }
       log.info({ event: 'listening', url: server.url, data: config.dataDir }, `p4p listening on ${server.url}`);
+      // Listen for signals before the demo's setup, so a SIGTERM during it still drains.
+      const stopping = stopSignal();
       const stopDemo = options.demo ? await quickstart(server, config) : undefined;
-      const signal = await stopSignal();
+      const signal = await stopping;
       log.info({ event: 'stopping', signal }, 'draining');
       await stopDemo?.();
       await server.stop();

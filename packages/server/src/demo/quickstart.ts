@@ -17,7 +17,9 @@ async function loopCheck(server: P4pServer, network: Network, key: string): Prom
     const user = await server.store.getUser(network.id, 'ada');
     const pulled = user !== null && user.sync.lastPullAt !== null && user.sync.lastPullAt >= startedAt;
     if (pulled && (user.sync.state === 'idle' || user.sync.state === 'failed')) {
-      const outcome = user.sync.lastOutcome === 'ok' ? `stored as version ${user.version}` : user.sync.lastOutcome;
+      const outcome = user.sync.lastOutcome === 'ok' ? `stored as version ${user.version}`
+        : user.sync.lastOutcome === 'unchanged' ? `unchanged since version ${user.version}`
+        : `${user.sync.lastOutcome}: ${user.sync.lastMessage}`;
       return `ping → pull → ${outcome} in ${Date.now() - startedAt} ms (user ada)`;
     }
     await new Promise((resolve) => setTimeout(resolve, 5));
