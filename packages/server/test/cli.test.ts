@@ -166,9 +166,24 @@ describe('p4p serve configuration', () => {
       { env: { P4P_PORT: 'abc' }, flag: /P4P_PORT|--port/ },
       { env: { P4P_PULL_TIMEOUT_MS: '5' }, flag: /P4P_PULL_TIMEOUT_MS|--pull-timeout-ms/ },
       { env: { P4P_LOG_LEVEL: 'loud' }, flag: /P4P_LOG_LEVEL|--log-level/ },
+      { env: { P4P_ALLOW_PRIVATE_TARGETS: 'maybe' }, flag: /P4P_ALLOW_PRIVATE_TARGETS/ },
     ];
     const runs = await Promise.all(cases.map(({ env }) => runCli(['serve', '--data', data], env)));
     cases.forEach(({ env, flag }, index) => assert.match(assertOneLineRefusal(runs[index]!, JSON.stringify(env)), flag));
+  });
+
+  test('P4P_ALLOW_PRIVATE_TARGETS=false keeps the SSRF guard on (a boolean flag must not be switched on by any value)', async () => {
+    const data = dataDirs.make();
+    const key = await createNetwork(data, 'guarded.fyre.co');
+    const serve = await ServeProcess.start(['--data', data], { P4P_ALLOW_PRIVATE_TARGETS: 'false' });
+    const response = await serve.request('/', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ actor_token: buildSystemToken('guarded.fyre.co', key, 600), pull_profile_url: 'http://127.0.0.1:9/users/{id}' }),
+    });
+    assert.equal(response.status, 400);
+    assert.equal(((await response.json()) as { code: string }).code, 'pull_url_blocked');
+    await serve.kill();
   });
 
   test('an unusable data directory is refused with one line naming it, by every command', async () => {

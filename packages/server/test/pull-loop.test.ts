@@ -142,6 +142,19 @@ describe('the pull loop', () => {
     assert.ok(attempt.warnings.some((w: string) => w.includes('image_url')), attempt.warnings.join('; '));
   });
 
+  test('an endpoint echoing its request does not get the lftoken stored in the attempt excerpt', async () => {
+    const net = await network();
+    behaviours.set('echo', (id, res, pull) => {
+      res.writeHead(200).end(JSON.stringify({ id, display_name: 'Echo', request: `${pull.path}?${pull.query}` }));
+    });
+    await ping(harness, net, 'echo');
+    await settled(harness, net, 'echo');
+    const token = endpoint.pullsFor('echo')[0]!.query.get('lftoken')!;
+    const [attempt] = await attemptsOf(harness, net, 'echo');
+    assert.match(attempt.response_excerpt, /lftoken=\[redacted\]/);
+    assert.ok(!attempt.response_excerpt.includes(token));
+  });
+
   test('a 5xx is retried with backoff, then the 200 is stored', async () => {
     const net = await network();
     endpoint.profiles.set('flaky', { id: 'flaky', display_name: 'Flaky' });

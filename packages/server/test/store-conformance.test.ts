@@ -93,9 +93,10 @@ export function storeConformance(name: string, openStore: OpenStore): void {
     function complete(
       claimed: ClaimedPull,
       now: number,
-      { outcome = 'ok', retryAt = null, newProfile = null, changed = [] as string[] }: {
+      { outcome = 'ok', retryAt = null, gaveUp = false, newProfile = null, changed = [] as string[] }: {
         outcome?: PullOutcome;
         retryAt?: number | null;
+        gaveUp?: boolean;
         newProfile?: Profile | null;
         changed?: string[];
       } = {},
@@ -106,6 +107,7 @@ export function storeConformance(name: string, openStore: OpenStore): void {
           attempt: pullAttempt(outcome, now),
           newVersion: newProfile === null ? null : { profile: newProfile, changed },
           retryAt,
+          gaveUp,
         },
         now,
       );
@@ -249,6 +251,33 @@ export function storeConformance(name: string, openStore: OpenStore): void {
         assert.equal(ada.sync.state, 'in_flight');
         assert.equal(ada.sync.dirty, true);
         assert.deepEqual(await claim(T0 + 60), [], 'pulls for one user must never overlap');
+      });
+
+      test('a ping during the last allowed attempt does not restart the cycle: the user ends failed', async () => {
+        const network = await pullableNetwork();
+        await store.recordPings(network.id, ['ada'], T0);
+        const last = await claimOnly('ada', T0);
+        await store.recordPings(network.id, ['ada'], T0 + 50);
+        assert.equal(await complete(last, T0 + 100, { outcome: 'timeout', gaveUp: true }), true);
+        const ada = await user(network, 'ada');
+        assert.equal(ada.sync.state, 'failed');
+        assert.equal(ada.sync.dirty, false);
+        assert.equal(ada.sync.dueAt, null);
+        assert.deepEqual(await claim(T0 + 200), [], 'a give-up is not retried until the next ping');
+        await store.recordPings(network.id, ['ada'], T0 + 300);
+        assert.equal((await user(network, 'ada')).sync.state, 'waiting', 'the next ping starts a new cycle');
+      });
+
+      test('changing the pull URL makes users retrying against the old one due at once', async () => {
+        const network = await pullableNetwork();
+        await store.recordPings(network.id, ['ada'], T0);
+        const first = await claimOnly('ada', T0);
+        await complete(first, T0 + 100, { outcome: 'network_error', retryAt: T0 + 300_000 });
+        await store.setPullUrlTemplate(network.id, 'https://fixed.example.com/users/{id}', T0 + 1_000);
+        const ada = await user(network, 'ada');
+        assert.equal(ada.sync.state, 'retrying');
+        assert.equal(ada.sync.dueAt, T0 + 1_000);
+        assert.equal((await claimOnly('ada', T0 + 1_000)).attempt, 2);
       });
 
       for (const outcome of [...SUCCESS, 'not_found'] as const) {
@@ -524,7 +553,7 @@ export function storeConformance(name: string, openStore: OpenStore): void {
           warnings: ['w1', 'w2'],
           responseExcerpt: '<html>busy</html>',
         };
-        assert.equal(await store.completePull(claimed, { attempt, newVersion: null, retryAt: T0 + 60_000 }, T0 + 260), true);
+        assert.equal(await store.completePull(claimed, { attempt, newVersion: null, retryAt: T0 + 60_000, gaveUp: false }, T0 + 260), true);
         const ada = await user(network, 'ada');
         assert.deepEqual(ada.sync, {
           state: 'retrying',
@@ -685,7 +714,7 @@ export function storeConformance(name: string, openStore: OpenStore): void {
           const claimed = await claimOnly('ada', now);
           const done = await store.completePull(
             claimed,
-            { attempt: pullAttempt('timeout', now, { message: `attempt ${i}` }), newVersion: null, retryAt: now + 10 },
+            { attempt: pullAttempt('timeout', now, { message: `attempt ${i}` }), newVersion: null, retryAt: now + 10, gaveUp: false },
             now,
           );
           assert.equal(done, true);

@@ -30,7 +30,7 @@ function configFrom(options: ServeOptions): ServeConfig {
     dataDir: options.data,
     durability: options.durability,
     // The demo's identity system runs on loopback.
-    allowPrivateTargets: options.allowPrivateTargets === true || options.demo === true,
+    allowPrivateTargets: options.allowPrivateTargets === true || booleanEnv('P4P_ALLOW_PRIVATE_TARGETS') || options.demo === true,
     logLevel: options.logLevel,
     pull: {
       concurrency: options.pullConcurrency,
@@ -43,6 +43,17 @@ function configFrom(options: ServeOptions): ServeConfig {
     retry: { baseDelayMs: options.retryBaseMs, maxDelayMs: options.retryMaxMs, maxAttempts: options.retryMaxAttempts },
     pingRateLimit: { perSecond: options.pingRate, burst: options.pingBurst },
   };
+}
+
+/**
+ * A boolean environment variable, strictly: commander would take any value,
+ * even "false", as on, and this one turns a security guard off.
+ */
+function booleanEnv(name: string): boolean {
+  const value = process.env[name];
+  if (value === undefined || /^(0|false|no|off|)$/i.test(value)) return false;
+  if (/^(1|true|yes|on)$/i.test(value)) return true;
+  throw new CliError(`${name}=${JSON.stringify(value)} is not a boolean; use true or false`);
 }
 
 /** Resolves on the first SIGTERM or SIGINT. */
@@ -58,7 +69,7 @@ export function serveCommand(): Command {
     .addOption(new Option('--port <n>', 'port to listen on (0: any free port)').env('P4P_PORT').argParser(integerIn(0, 65535)).default(D.port))
     .addOption(new Option('--host <address>', 'address to listen on').env('P4P_HOST').default(D.host))
     .addOption(dataOption())
-    .addOption(new Option('--allow-private-targets', 'allow pull URLs on loopback, private and link-local addresses').env('P4P_ALLOW_PRIVATE_TARGETS'))
+    .addOption(new Option('--allow-private-targets', 'allow pull URLs on loopback, private and link-local addresses (env: P4P_ALLOW_PRIVATE_TARGETS=true|false)'))
     .addOption(new Option('--durability <level>', 'power: every ping survives power loss; process: survives a p4p crash only').env('P4P_DURABILITY').argParser(oneOf(['power', 'process'] as const)).default(D.durability))
     .addOption(new Option('--log-level <level>', 'log level').env('P4P_LOG_LEVEL').argParser(oneOf(LOG_LEVELS)).default(D.logLevel))
     .addOption(intOption('pull-concurrency', 'pulls in flight in this process', D.pull.concurrency, 1, 4096))
@@ -90,7 +101,16 @@ export function serveCommand(): Command {
       log.info({ event: 'listening', url: server.url, data: config.dataDir }, `p4p listening on ${server.url}`);
       // Listen for signals before the demo's setup, so a SIGTERM during it still drains.
       const stopping = stopSignal();
-      const stopDemo = options.demo ? await quickstart(server, config) : undefined;
+      let stopDemo: (() => Promise<void>) | undefined;
+      if (options.demo) {
+        log.warn({ event: 'demo' }, 'demo mode: pulls from loopback and private addresses are allowed for every network');
+        try {
+          stopDemo = await quickstart(server, config);
+        } catch (error) {
+          await server.stop();
+          throw new CliError(`the demo could not start: ${(error as Error).message}`, { cause: error });
+        }
+      }
       const signal = await stopping;
       log.info({ event: 'stopping', signal }, 'draining');
       await stopDemo?.();

@@ -22,6 +22,7 @@ export const API_ERRORS = {
   unsupported_media_type: { status: 415, message: 'send application/x-www-form-urlencoded or application/json' },
   rate_limited: { status: 429, message: 'the network is over its ping rate limit' },
   internal_error: { status: 500, message: 'internal error; it has been logged' },
+  store_unavailable: { status: 503, message: 'the database is unavailable for a moment; retry after the Retry-After seconds' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ApiErrorCode = keyof typeof API_ERRORS;

@@ -10,6 +10,8 @@ export interface AppContext {
   rateLimiter: PingRateLimiter;
   /** Called after pings are durably recorded (wakes the pull worker). */
   onPings: () => void;
+  /** Called after a network's pull URL changed. */
+  onPullUrlChanged: (networkId: number) => void;
 }
 
 declare module 'fastify' {

@@ -5,12 +5,9 @@ import { ApiError } from './api-errors.js';
 
 /** Where a token may come from: the bearer header, then the body, then the query string. */
 export function tokenFrom(request: FastifyRequest, parameter: 'lftoken' | 'actor_token'): string | null {
-  const authorization = request.headers.authorization;
-  if (authorization !== undefined) {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-    if (match === null) throw new ApiError('token_invalid', 'the Authorization header must be "Bearer <token>"');
-    return match[1]!;
-  }
+  // Other schemes (e.g. Basic added by a proxy) are not ours: look for the token elsewhere.
+  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
+  if (bearer !== null) return bearer[1]!;
   for (const source of [request.body, request.query]) {
     if (source === null || typeof source !== 'object') continue;
     const value = (source as Record<string, unknown>)[parameter];

@@ -1,7 +1,8 @@
 import formBody from '@fastify/formbody';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { redactUrl } from '../log/redact-url.js';
+import { StoreUnavailableError } from '../store/store.js';
 import { API_ERRORS, ApiError, type ApiErrorCode } from './api-errors.js';
 import type { AppContext } from './app-context.js';
 import { pingRoutes } from './routes/ping-routes.js';
@@ -22,17 +23,23 @@ const MAX_BODY_BYTES = 1024 * 1024;
 
 function toApiError(error: FastifyError): ApiError | null {
   if (error instanceof ApiError) return error;
+  if (error instanceof StoreUnavailableError) return new ApiError('store_unavailable', API_ERRORS.store_unavailable.message, { 'retry-after': '1' });
   const code = FRAMEWORK_ERRORS[error.code];
   if (code !== undefined) return new ApiError(code, code === 'invalid_body' ? `malformed body: ${error.message}` : API_ERRORS[code].message);
   if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) return new ApiError('invalid_body', error.message);
   return null;
 }
 
-/** A URL the router cannot even match (malformed escape, over-long parameter): the only parameters are user ids. */
-function answerRouterError(error: FastifyError, url: string, reply: FastifyReply): FastifyReply {
-  const code: ApiErrorCode = url.includes('/user/') ? 'invalid_user_id' : 'not_found';
+/**
+ * A URL the router cannot even match (malformed escape, over-long parameter):
+ * the only parameters are user ids. No route hook runs, so it logs its own line.
+ */
+function answerRouterError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const code: ApiErrorCode = request.url.includes('/user/') ? 'invalid_user_id' : 'not_found';
   const problem = error.code === 'FST_ERR_BAD_URL' ? 'the URL has a malformed percent-escape' : 'a path parameter is too long';
-  return reply.code(API_ERRORS[code].status).send({ code, message: `${problem}: ${API_ERRORS[code].message}` });
+  const status = API_ERRORS[code].status;
+  request.log.info({ event: 'request', method: request.method, url: redactUrl(request.url), status }, 'request');
+  return reply.code(status).send({ code, message: `${problem}: ${API_ERRORS[code].message}` });
 }
 
 /**
@@ -48,7 +55,7 @@ export async function buildApp(context: AppContext, log: Logger): Promise<Fastif
     // Above the longest user id even when fully percent-encoded, so checkUserId answers instead of the router.
     routerOptions: { maxParamLength: 1024 },
     // Errors the router raises before any route runs get the same { code, message } answers.
-    frameworkErrors: (error, request, reply) => void answerRouterError(error as FastifyError, request.url, reply as FastifyReply),
+    frameworkErrors: (error, request, reply) => void answerRouterError(error as FastifyError, request as FastifyRequest, reply as FastifyReply),
   });
   // Only form-encoded and JSON bodies carry tokens: other types get 415 instead of being ignored.
   app.removeContentTypeParser('text/plain');

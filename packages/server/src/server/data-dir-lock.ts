@@ -1,42 +1,37 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 
-const LOCK_FILE = 'serve.pid';
+const LOCK_FILE = 'serve.lock';
 
-/** Another live `p4p serve` holds the data directory. */
+/** Another `p4p serve` holds the data directory. */
 export class DataDirLockedError extends Error {
-  constructor(dataDir: string, pid: number) {
-    super(`another p4p serve (pid ${pid}) is using ${dataDir}; stop it or pass another --data`);
+  constructor(dataDir: string) {
+    super(`another p4p serve is using ${dataDir}; stop it or pass another --data`);
     this.name = 'DataDirLockedError';
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
 /**
  * One `p4p serve` per SQLite data directory: that process may then treat
  * every lease in the file as its own (released at start, so a crash strands
- * nothing). A lock left by a dead process is taken over. Returns the release.
+ * nothing). The lock is an exclusive SQLite transaction held open on a side
+ * file: the operating system drops it when the process dies, however it
+ * dies, so there is no stale lock to take over. Returns the release.
  */
 export function lockDataDir(dataDir: string): () => void {
   mkdirSync(dataDir, { recursive: true });
-  const path = join(dataDir, LOCK_FILE);
+  const lock = new Database(join(dataDir, LOCK_FILE), { timeout: 0 });
   try {
-    writeFileSync(path, String(process.pid), { flag: 'wx' });
+    lock.exec('CREATE TABLE IF NOT EXISTS lock (held INTEGER)');
+    lock.exec('BEGIN EXCLUSIVE');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    const holder = Number(readFileSync(path, 'utf8'));
-    if (Number.isInteger(holder) && holder !== process.pid && isAlive(holder)) {
-      throw new DataDirLockedError(dataDir, holder);
-    }
-    writeFileSync(path, String(process.pid));
+    lock.close();
+    if ((error as { code?: string }).code === 'SQLITE_BUSY') throw new DataDirLockedError(dataDir);
+    throw error;
   }
-  return () => rmSync(path, { force: true });
+  return () => {
+    lock.exec('ROLLBACK');
+    lock.close();
+  };
 }

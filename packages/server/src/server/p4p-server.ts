@@ -34,7 +34,8 @@ export async function startServer(config: ServeConfig, log: Logger): Promise<P4p
   let store: SqliteStore | undefined;
   let app: FastifyInstance | undefined;
   try {
-    store = SqliteStore.open({ dataDir: config.dataDir, durability: config.durability });
+    // A short busy wait: every write blocks the event loop while it waits for another process's lock.
+    store = SqliteStore.open({ dataDir: config.dataDir, durability: config.durability, busyTimeoutMs: 1000 });
     const released = await store.releaseLeases('all', Date.now());
     if (released > 0) log.info({ event: 'recovered', pulls: released }, 'requeued pulls left in flight by the last run');
     const changes = new ProfileChanges();
@@ -44,7 +45,8 @@ export async function startServer(config: ServeConfig, log: Logger): Promise<P4p
       totalTimeoutMs: config.pull.totalTimeoutMs,
       maxBodyBytes: config.pull.maxBodyBytes,
       allowPrivateTargets: config.allowPrivateTargets,
-      connectionsPerOrigin: config.pull.perNetworkConcurrency,
+      // Networks may share one identity host: its pool must not be smaller than the pulls that may target it.
+      connectionsPerOrigin: config.pull.concurrency,
     });
     const worker = new PullWorker({
       store,
@@ -64,6 +66,7 @@ export async function startServer(config: ServeConfig, log: Logger): Promise<P4p
         allowPrivateTargets: config.allowPrivateTargets,
         rateLimiter: new PingRateLimiter(config.pingRateLimit),
         onPings: () => worker.notify(),
+        onPullUrlChanged: (networkId) => worker.pullUrlChanged(networkId),
       },
       log,
     );

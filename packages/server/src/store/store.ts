@@ -87,6 +87,8 @@ export interface PullCompletion {
   newVersion: { profile: Profile; changed: string[] } | null;
   /** Set when the attempt should be retried at that time; null ends the cycle. */
   retryAt: number | null;
+  /** The retry policy gave up: the user ends `failed` even if pinged meanwhile (the next ping starts a new cycle). */
+  gaveUp: boolean;
 }
 
 export interface ClaimOptions {
@@ -104,6 +106,7 @@ export interface Store {
   createNetwork(input: { name: string; key: string; owners?: string[] }, now: number): Promise<Network>;
   getNetwork(name: string): Promise<Network | null>;
   listNetworks(): Promise<Network[]>;
+  /** Sets the pull URL; users retrying against the old one become due at `now`. */
   setPullUrlTemplate(networkId: number, template: string, now: number): Promise<void>;
 
   /** Records pings; resolves only once they are durable. Coalesces per user. */
@@ -112,8 +115,8 @@ export interface Store {
   claimDue(options: ClaimOptions): Promise<ClaimedPull[]>;
   /** Applies a finished pull; false when the lease was lost (nothing changed). */
   completePull(claim: ClaimedPull, completion: PullCompletion, now: number): Promise<boolean>;
-  /** Puts leased pulls back in the queue, due now (graceful stop, or restart of a single-process store). */
-  releaseLeases(leaseIds: readonly string[] | 'all', now: number): Promise<number>;
+  /** Puts leased pulls back in the queue, due at `dueAt`, without counting the attempt (graceful stop, restart, unexpected error). */
+  releaseLeases(leaseIds: readonly string[] | 'all', dueAt: number): Promise<number>;
   /** The earliest due time or lease end later than `after`, outside the skipped networks; null when there is none. */
   nextWakeAt(after: number, skipNetworkIds?: ReadonlySet<number>): Promise<number | null>;
 
@@ -128,6 +131,14 @@ export interface Store {
 
 /** Attempts kept per user; older ones are deleted as new ones arrive. */
 export const ATTEMPTS_KEPT_PER_USER = 50;
+
+/** The database cannot take writes right now (busy, locked, full, I/O error); worth retrying later. */
+export class StoreUnavailableError extends Error {
+  constructor(options: ErrorOptions) {
+    super(`the database is unavailable: ${(options.cause as Error).message}`, options);
+    this.name = 'StoreUnavailableError';
+  }
+}
 
 /** Thrown by createNetwork when the name is taken. */
 export class NetworkExistsError extends Error {

@@ -3,7 +3,7 @@ import type { PullClient } from '../pull/pull-client.js';
 import type { ClaimedPull, Store } from '../store/store.js';
 import { EndpointBreaker } from './endpoint-breaker.js';
 import type { ProfileChanges } from './profile-changes.js';
-import type { RetryPolicy } from './retry-policy.js';
+import { retryDelayMs, type RetryPolicy } from './retry-policy.js';
 import { runPull, type PullRunContext } from './run-pull.js';
 import { Wakeup } from './wakeup.js';
 
@@ -57,6 +57,12 @@ export class PullWorker {
 
   /** Work may be due now (a ping was recorded). */
   notify(): void {
+    this.wakeup.wake();
+  }
+
+  /** A network's pull URL changed: its endpoint's past failures no longer count. */
+  pullUrlChanged(networkId: number): void {
+    this.breaker.reset(networkId);
     this.wakeup.wake();
   }
 
@@ -120,7 +126,9 @@ export class PullWorker {
     const done = this.pull(claim, abort.signal)
       .catch((error: unknown) => {
         this.options.log.error({ err: error, network: claim.network.name, user_id: claim.userId }, 'pull failed unexpectedly');
-        return this.options.store.releaseLeases([claim.leaseId], this.now()).then(() => undefined, () => undefined);
+        // Back off as after a failed attempt, so a persistent fault does not re-pull the endpoint in a loop.
+        const dueAt = this.now() + retryDelayMs(this.options.retryPolicy, claim.attempt, null);
+        return this.options.store.releaseLeases([claim.leaseId], dueAt).then(() => undefined, () => undefined);
       })
       .finally(() => {
         this.inFlight.delete(claim.leaseId);

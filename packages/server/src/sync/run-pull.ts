@@ -21,7 +21,7 @@ export interface PullRunContext {
 export interface PullRun {
   completion: PullCompletion;
   /** How the endpoint behaved, for the endpoint breaker. */
-  answer: { retriable: boolean; retryAfterMs: number | null };
+  answer: { retriable: boolean; retryAfterMs: number | null; startedAt: number };
 }
 
 interface Judgement {
@@ -65,7 +65,7 @@ export async function runPull(claim: ClaimedPull, context: PullRunContext, signa
   const gaveUp = retriable && retryAt === null;
   const excerpt = answer.kind === 'body' ? answer.body : answer.bodyExcerpt;
   return {
-    answer: { retriable, retryAfterMs },
+    answer: { retriable, retryAfterMs, startedAt },
     completion: {
       attempt: {
         at: startedAt,
@@ -74,10 +74,12 @@ export async function runPull(claim: ClaimedPull, context: PullRunContext, signa
         durationMs: answer.durationMs,
         message: gaveUp ? `gave up after ${claim.attempt} attempts: ${judgement.message}` : judgement.message,
         warnings: judgement.warnings,
-        responseExcerpt: excerpt === null ? null : excerpt.slice(0, RESPONSE_EXCERPT_CHARS),
+        // An endpoint that echoes its request would otherwise store a live system token.
+        responseExcerpt: excerpt === null ? null : excerpt.slice(0, RESPONSE_EXCERPT_CHARS).replaceAll(token, '[redacted]'),
       },
       newVersion: judgement.newVersion,
       retryAt,
+      gaveUp,
     },
   };
 }

@@ -47,9 +47,9 @@ export class ServeProcess {
     });
   }
 
-  /** Starts `p4p serve --port 0 …args` and resolves once it listens; rejects if it exits first. */
-  static async start(args: string[]): Promise<ServeProcess> {
-    const child = spawn(process.execPath, [P4P_BIN, 'serve', '--port', '0', ...args], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  /** Starts `p4p serve --port 0 …args` (with P4P_* variables from `env` only) and resolves once it listens; rejects if it exits first. */
+  static async start(args: string[], env: Record<string, string> = {}): Promise<ServeProcess> {
+    const child = spawn(process.execPath, [P4P_BIN, 'serve', '--port', '0', ...args], { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
     const serve = new ServeProcess(child);
     running.add(serve);
     await waitFor(() => serve.url ?? (serve.exitedWith !== null && 'exited'), { timeoutMs: 20_000, what: 'p4p serve to listen' });

@@ -10,7 +10,7 @@ import { parseBody } from '../parse-body.js';
 /** Most user ids in one bulk ping. */
 export const MAX_BULK_USER_IDS = 1000;
 
-const bulkPingBody = z.object({
+const bulkPingBody = z.strictObject({
   user_ids: z
     .array(z.string().regex(USER_ID_PATTERN, 'user id must be 1–255 characters of A-Z a-z 0-9 _ . -'))
     .min(1, 'user_ids must not be empty')
@@ -29,12 +29,18 @@ export function checkUserId(userId: string): string {
 export function pingRoutes(app: FastifyInstance, context: AppContext): void {
   const { store, now, rateLimiter } = context;
 
-  async function acceptPings(request: FastifyRequest, userIds: string[]): Promise<Network> {
+  /** The network of the request's system token, if it can take pings. */
+  async function pingingNetwork(request: FastifyRequest): Promise<Network> {
     const network = await authenticateSystem(store, tokenFrom(request, 'lftoken'), now());
     request.audit.network = network.name;
     if (network.pullUrlTemplate === null) {
       throw new ApiError('pull_url_not_registered', `network ${network.name} has no pull URL yet; register one with POST /?actor_token=…&pull_profile_url=…`);
     }
+    return network;
+  }
+
+  /** Rate-limits, records durably, wakes the worker. */
+  async function acceptPings(network: Network, userIds: string[]): Promise<void> {
     const allowed = rateLimiter.take(network.id, userIds.length, now());
     if (!allowed.ok) {
       throw new ApiError('rate_limited', `network ${network.name} is over its ping rate limit; retry after ${allowed.retryAfterSeconds} s`, {
@@ -43,24 +49,24 @@ export function pingRoutes(app: FastifyInstance, context: AppContext): void {
     }
     await store.recordPings(network.id, userIds, now());
     context.onPings();
-    return network;
   }
 
   const pingOptions = { bodyLimit: 16 * 1024 };
   async function ping(request: FastifyRequest<{ Params: { user_id: string } }>) {
     const userId = checkUserId(request.params.user_id);
     request.audit.userId = userId;
-    const network = await acceptPings(request, [userId]);
+    const network = await pingingNetwork(request);
+    await acceptPings(network, [userId]);
     return { status: 'ok', network: network.name, user_id: userId };
   }
   app.post('/api/v3.0/user/:user_id/refresh', pingOptions, ping);
   app.post('/api/v3_0/user/:user_id/refresh', pingOptions, ping);
 
   app.post('/api/v3.0/users/refresh', { bodyLimit: 512 * 1024 }, async (request) => {
-    const body = parseBody(bulkPingBody, request.body);
-    const userIds = [...new Set(body.user_ids)];
+    const network = await pingingNetwork(request);
+    const userIds = [...new Set(parseBody(bulkPingBody, request.body).user_ids)];
     request.audit.users = userIds.length;
-    const network = await acceptPings(request, userIds);
+    await acceptPings(network, userIds);
     return { status: 'ok', network: network.name, user_ids: userIds.length };
   });
 }

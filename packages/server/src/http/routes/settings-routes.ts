@@ -21,6 +21,7 @@ export function settingsRoutes(app: FastifyInstance, context: AppContext): void 
     const check = checkPullTemplate(template, { allowPrivateTargets: context.allowPrivateTargets });
     if (!check.ok) throw new ApiError(check.code, check.message);
     await store.setPullUrlTemplate(network.id, template as string, now());
+    context.onPullUrlChanged(network.id);
     return check.warnings;
   }
 

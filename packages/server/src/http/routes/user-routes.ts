@@ -66,7 +66,7 @@ export function userRoutes(app: FastifyInstance, context: AppContext): void {
 
   app.get('/api/v3.0/user/:user_id/versions', async (request: UserRequest) => {
     const { network, user } = await findUser(request);
-    const query = parseBody(versionsQuery, request.query);
+    const query = parseBody(versionsQuery, request.query, 'query');
     const versions = await store.listVersions(network.id, user.userId, { limit: query.limit, beforeVersion: query.before });
     return {
       versions: versions.map((version) => ({

@@ -1,9 +1,20 @@
 import type Database from 'better-sqlite3';
+import { StoreUnavailableError } from '../store.js';
 
 interface Job {
   run: () => unknown;
+  weight: number;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
+}
+
+/** SQLite result codes that mean "not now" rather than "never". */
+const UNAVAILABLE_CODES = /^SQLITE_(BUSY|LOCKED|FULL|IOERR|CANTOPEN|READONLY)/;
+
+/** A driver error as the rest of p4p sees it: unavailable (retry later) or as it was. */
+function normalise(error: unknown): unknown {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && UNAVAILABLE_CODES.test(code) ? new StoreUnavailableError({ cause: error }) : error;
 }
 
 /**
@@ -21,8 +32,8 @@ export class BatchedWriter {
 
   constructor(
     db: Database.Database,
-    /** Most writes in one transaction; the rest wait for the next one. */
-    private readonly maxBatch = 2000,
+    /** Most rows (the sum of the writes' weights) in one transaction, so one commit never stalls the event loop for long. */
+    private readonly maxRowsPerCommit = 20_000,
   ) {
     this.runOne = db.transaction((run: () => unknown) => run());
     this.runBatch = db.transaction((jobs: Job[]) =>
@@ -30,15 +41,16 @@ export class BatchedWriter {
         try {
           return { ok: true, value: this.runOne(job.run) };
         } catch (error) {
-          return { ok: false, value: error };
+          return { ok: false, value: normalise(error) };
         }
       }),
     );
   }
 
-  write<T>(run: () => T): Promise<T> {
+  /** Queues a write; `weight` is about how many rows it touches. Resolves after its commit. */
+  write<T>(run: () => T, weight = 1): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ run, resolve: resolve as (value: unknown) => void, reject });
+      this.queue.push({ run, weight, resolve: resolve as (value: unknown) => void, reject });
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => this.flush());
@@ -46,15 +58,26 @@ export class BatchedWriter {
     });
   }
 
+  private takeBatch(): Job[] {
+    let rows = 0;
+    let count = 0;
+    while (count < this.queue.length && (count === 0 || rows + this.queue[count]!.weight <= this.maxRowsPerCommit)) {
+      rows += this.queue[count]!.weight;
+      count += 1;
+    }
+    return this.queue.splice(0, count);
+  }
+
   private flush(): void {
-    const jobs = this.queue.splice(0, this.maxBatch);
+    const jobs = this.takeBatch();
     if (this.queue.length > 0) setImmediate(() => this.flush());
     else this.scheduled = false;
     let results: Array<{ ok: boolean; value: unknown }>;
     try {
       results = this.runBatch.immediate(jobs);
     } catch (error) {
-      for (const job of jobs) job.reject(error);
+      const failure = normalise(error);
+      for (const job of jobs) job.reject(failure);
       return;
     }
     jobs.forEach((job, index) => {

@@ -36,7 +36,8 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (network_id, user_id)
   );
   CREATE INDEX users_queued ON users (network_id, due_at) WHERE state IN ('waiting', 'retrying');
-  CREATE INDEX users_leased ON users (network_id, lease_until) WHERE state = 'in_flight';
+  CREATE INDEX users_due ON users (due_at) WHERE state IN ('waiting', 'retrying');
+  CREATE INDEX users_leased ON users (lease_until) WHERE state = 'in_flight';
 
   CREATE TABLE profile_versions (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -66,16 +67,16 @@ const MIGRATIONS: readonly string[] = [
 ];
 
 export function migrate(db: Database.Database): void {
-  const applied = db.pragma('user_version', { simple: true }) as number;
-  if (applied > MIGRATIONS.length) {
-    throw new Error(
-      `the database schema is version ${applied}, newer than this p4p knows (${MIGRATIONS.length}); upgrade p4p`,
-    );
+  const version = (): number => db.pragma('user_version', { simple: true }) as number;
+  if (version() > MIGRATIONS.length) {
+    throw new Error(`the database schema is version ${version()}, newer than this p4p knows (${MIGRATIONS.length}); upgrade p4p`);
   }
-  MIGRATIONS.slice(applied).forEach((sql, index) => {
+  for (let index = version(); index < MIGRATIONS.length; index += 1) {
     db.transaction(() => {
-      db.exec(sql);
-      db.pragma(`user_version = ${applied + index + 1}`);
+      // Read again under the write lock: another process may have just applied it.
+      if (version() > index) return;
+      db.exec(MIGRATIONS[index]!);
+      db.pragma(`user_version = ${index + 1}`);
     }).immediate();
-  });
+  }
 }

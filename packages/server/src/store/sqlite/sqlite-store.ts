@@ -127,10 +127,14 @@ export class SqliteStore implements Store {
       ),
       networkByName: db.prepare<[string], DbNetwork>('SELECT * FROM networks WHERE name = ?'),
       allNetworks: db.prepare<[], DbNetwork>('SELECT * FROM networks ORDER BY name'),
-      networksWithPullUrl: db.prepare<[], DbNetwork>('SELECT * FROM networks WHERE pull_url_template IS NOT NULL'),
+      // One index probe per network: only networks with a due user come back.
+      networksWithDueUsers: db.prepare<[number], DbNetwork>(`
+        SELECT * FROM networks n WHERE n.pull_url_template IS NOT NULL AND EXISTS (
+          SELECT 1 FROM users u WHERE u.network_id = n.id AND u.${QUEUED} AND u.due_at <= ?)`),
       setPullUrl: db.prepare<[string, number, number]>(
         'UPDATE networks SET pull_url_template = ?, updated_at = ? WHERE id = ?',
       ),
+      retryNow: db.prepare<[number, number]>(`UPDATE users SET due_at = ? WHERE network_id = ? AND state = 'retrying'`),
       // Every SET expression reads the row as it was: one statement is the whole ping transition.
       recordPing: db.prepare<{ networkId: number; userId: string; now: number }>(`
         INSERT INTO users (network_id, user_id, state, due_at, last_ping_at)
@@ -144,8 +148,8 @@ export class SqliteStore implements Store {
       requeueExpiredLeases: db.prepare<[number]>(`
         UPDATE users SET state = 'waiting', due_at = lease_until, lease_id = NULL, lease_until = NULL
         WHERE state = 'in_flight' AND lease_until <= ?`),
-      inFlightCount: db.prepare<[number], { n: number }>(
-        `SELECT COUNT(*) AS n FROM users WHERE network_id = ? AND state = 'in_flight'`,
+      inFlightByNetwork: db.prepare<[], { network_id: number; n: number }>(
+        `SELECT network_id, COUNT(*) AS n FROM users WHERE state = 'in_flight' GROUP BY network_id`,
       ),
       dueUsers: db.prepare<[number, number, number], { user_id: string; attempts: number; profile: string | null; version: number }>(`
         SELECT user_id, attempts, profile, version FROM users
@@ -156,14 +160,14 @@ export class SqliteStore implements Store {
         WHERE network_id = @networkId AND user_id = @userId`),
       // The whole end-of-pull transition, applied only while the lease is still ours.
       complete: db.prepare<{
-        networkId: number; userId: string; leaseId: string; now: number; retryAt: number | null;
+        networkId: number; userId: string; leaseId: string; now: number; retryAt: number | null; gaveUp: number;
         succeeded: number; outcome: PullOutcome; message: string | null; profile: string | null;
       }>(`
         UPDATE users SET
-          state = CASE WHEN @retryAt IS NOT NULL THEN 'retrying' WHEN dirty = 1 THEN 'waiting'
-                       WHEN @succeeded = 1 THEN 'idle' ELSE 'failed' END,
-          due_at = CASE WHEN @retryAt IS NOT NULL THEN @retryAt WHEN dirty = 1 THEN @now ELSE NULL END,
-          attempts = CASE WHEN @retryAt IS NULL AND dirty = 1 THEN 0 ELSE attempts END,
+          state = CASE WHEN @retryAt IS NOT NULL THEN 'retrying' WHEN @gaveUp = 1 THEN 'failed'
+                       WHEN dirty = 1 THEN 'waiting' WHEN @succeeded = 1 THEN 'idle' ELSE 'failed' END,
+          due_at = CASE WHEN @retryAt IS NOT NULL THEN @retryAt WHEN @gaveUp = 0 AND dirty = 1 THEN @now ELSE NULL END,
+          attempts = CASE WHEN @retryAt IS NULL AND @gaveUp = 0 AND dirty = 1 THEN 0 ELSE attempts END,
           dirty = 0, lease_id = NULL, lease_until = NULL,
           last_pull_at = @now, last_outcome = @outcome, last_message = @message,
           profile = COALESCE(@profile, profile),
@@ -190,13 +194,14 @@ export class SqliteStore implements Store {
       releaseAllLeases: db.prepare<[number]>(`
         UPDATE users SET state = 'waiting', due_at = ?, attempts = MAX(attempts - 1, 0), lease_id = NULL, lease_until = NULL
         WHERE state = 'in_flight'`),
-      nextDue: db.prepare<[number, number], { at: number | null }>(
-        `SELECT MIN(due_at) AS at FROM users WHERE network_id = ? AND ${QUEUED} AND due_at > ?`,
+      // ORDER BY + LIMIT rather than MIN(), so the scan of users_due stops at the first match.
+      nextDue: db.prepare<[number, string], { at: number }>(`
+        SELECT due_at AS at FROM users
+        WHERE ${QUEUED} AND due_at > ? AND network_id NOT IN (SELECT value FROM json_each(?))
+        ORDER BY due_at LIMIT 1`),
+      nextLeaseEnd: db.prepare<[number], { at: number | null }>(
+        `SELECT MIN(lease_until) AS at FROM users WHERE state = 'in_flight' AND lease_until > ?`,
       ),
-      nextLeaseEnd: db.prepare<[number, number], { at: number | null }>(
-        `SELECT MIN(lease_until) AS at FROM users WHERE network_id = ? AND state = 'in_flight' AND lease_until > ?`,
-      ),
-      pullableNetworkIds: db.prepare<[], { id: number }>('SELECT id FROM networks WHERE pull_url_template IS NOT NULL'),
       user: db.prepare<[number, string], DbUser>('SELECT * FROM users WHERE network_id = ? AND user_id = ?'),
       attempts: db.prepare<[number, string, number], DbAttempt>(`
         SELECT * FROM pull_attempts WHERE network_id = ? AND user_id = ? ORDER BY id DESC LIMIT ?`),
@@ -246,13 +251,16 @@ export class SqliteStore implements Store {
   }
 
   async setPullUrlTemplate(networkId: number, template: string, now: number): Promise<void> {
-    await this.writer.write(() => this.sql.setPullUrl.run(template, now, networkId));
+    await this.writer.write(() => {
+      this.sql.setPullUrl.run(template, now, networkId);
+      this.sql.retryNow.run(now, networkId);
+    });
   }
 
   async recordPings(networkId: number, userIds: readonly string[], now: number): Promise<void> {
     await this.writer.write(() => {
       for (const userId of userIds) this.sql.recordPing.run({ networkId, userId, now });
-    });
+    }, userIds.length);
   }
 
   async claimDue(options: ClaimOptions): Promise<ClaimedPull[]> {
@@ -261,13 +269,14 @@ export class SqliteStore implements Store {
 
   private claimNow({ now, limit, perNetworkLimit, leaseMs, skipNetworkIds }: ClaimOptions): ClaimedPull[] {
     this.sql.requeueExpiredLeases.run(now);
-    const networks = this.sql.networksWithPullUrl
-      .all()
+    const networks = this.sql.networksWithDueUsers
+      .all(now)
       .map(toNetwork)
       .filter((network) => !skipNetworkIds?.has(network.id));
     const start = networks.length === 0 ? 0 : this.claimRotation++ % networks.length;
     let candidates = [...networks.slice(start), ...networks.slice(0, start)];
-    const room = new Map(candidates.map((n) => [n.id, perNetworkLimit - this.sql.inFlightCount.get(n.id)!.n]));
+    const inFlight = new Map(this.sql.inFlightByNetwork.all().map((row) => [row.network_id, row.n]));
+    const room = new Map(candidates.map((n) => [n.id, perNetworkLimit - (inFlight.get(n.id) ?? 0)]));
     const claimed: ClaimedPull[] = [];
     // Round robin in fair shares: each pass offers every network an equal part of what is left.
     while (claimed.length < limit && candidates.length > 0) {
@@ -308,6 +317,7 @@ export class SqliteStore implements Store {
         leaseId: claim.leaseId,
         now,
         retryAt,
+        gaveUp: completion.gaveUp ? 1 : 0,
         succeeded: attempt.outcome === 'ok' || attempt.outcome === 'unchanged' ? 1 : 0,
         outcome: attempt.outcome,
         message: attempt.message,
@@ -340,22 +350,18 @@ export class SqliteStore implements Store {
     });
   }
 
-  async releaseLeases(leaseIds: readonly string[] | 'all', now: number): Promise<number> {
+  async releaseLeases(leaseIds: readonly string[] | 'all', dueAt: number): Promise<number> {
     return this.writer.write(() => {
-      if (leaseIds === 'all') return this.sql.releaseAllLeases.run(now).changes;
-      return leaseIds.reduce((count, leaseId) => count + this.sql.releaseLease.run(now, leaseId).changes, 0);
+      if (leaseIds === 'all') return this.sql.releaseAllLeases.run(dueAt).changes;
+      return leaseIds.reduce((count, leaseId) => count + this.sql.releaseLease.run(dueAt, leaseId).changes, 0);
     });
   }
 
-  async nextWakeAt(after: number, skipNetworkIds?: ReadonlySet<number>): Promise<number | null> {
-    let earliest: number | null = null;
-    for (const { id } of this.sql.pullableNetworkIds.all()) {
-      if (skipNetworkIds?.has(id)) continue;
-      for (const at of [this.sql.nextDue.get(id, after)!.at, this.sql.nextLeaseEnd.get(id, after)!.at]) {
-        if (at !== null && (earliest === null || at < earliest)) earliest = at;
-      }
-    }
-    return earliest;
+  async nextWakeAt(after: number, skipNetworkIds: ReadonlySet<number> = new Set()): Promise<number | null> {
+    const due = this.sql.nextDue.get(after, JSON.stringify([...skipNetworkIds]))?.at ?? null;
+    const leaseEnd = this.sql.nextLeaseEnd.get(after)!.at;
+    if (due === null || leaseEnd === null) return due ?? leaseEnd;
+    return Math.min(due, leaseEnd);
   }
 
   async getUser(networkId: number, userId: string): Promise<UserRecord | null> {
