@@ -3,6 +3,7 @@ import { Buffer } from 'node:buffer';
 import { createHmac } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { API_ERRORS } from '../src/http/api-errors.js';
+import { expectError } from './support/expect-error.js';
 import { buildSystemToken, signToken } from '../src/tokens/sign-token.js';
 import { PullEndpoint } from './support/pull-endpoint.js';
 import { readJson, startHarness, type Harness, type TestNetwork } from './support/p4p-harness.js';
@@ -31,19 +32,6 @@ const TRANSPORT_NAMES = Object.keys(TRANSPORTS) as Transport[];
 const b64url = (value: string | Buffer): string => Buffer.from(value).toString('base64url');
 const nowSeconds = (): number => Date.now() / 1000;
 
-/** Checks an error answer: the status, JSON, exactly `{ code, message }`, a registered code with that status. */
-async function expectError(response: Response, status: number, code: keyof typeof API_ERRORS): Promise<{ code: string; message: string }> {
-  const text = await response.text();
-  assert.equal(response.status, status, `expected ${status} ${code}, got ${response.status}: ${text}`);
-  assert.match(response.headers.get('content-type') ?? '', /^application\/json/);
-  const body = JSON.parse(text) as Record<string, unknown>;
-  assert.deepEqual(Object.keys(body).sort(), ['code', 'message'], `error body must be exactly {code, message}: ${text}`);
-  assert.equal(body.code, code, text);
-  assert.equal(API_ERRORS[code].status, status, `registry status of ${code}`);
-  assert.equal(typeof body.message, 'string');
-  assert.ok((body.message as string).trim().length > 0, 'message must say what to fix');
-  return body as { code: string; message: string };
-}
 
 async function expectOkJson(response: Response): Promise<unknown> {
   const text = await response.text();

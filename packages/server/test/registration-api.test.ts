@@ -3,23 +3,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { API_ERRORS } from '../src/http/api-errors.js';
+import { expectError } from './support/expect-error.js';
 import { buildSystemToken, signToken } from '../src/tokens/sign-token.js';
 import { readJson, startHarness, type Harness, type TestNetwork } from './support/p4p-harness.js';
 
 /** Spec section 4 over real HTTP: registering the pull URL template, and the JSON settings API. */
 
-/** Checks an error answer: status, JSON, exactly `{ code, message }` with a registered code. */
-async function expectError(response: Response, status: number, code: keyof typeof API_ERRORS): Promise<{ code: string; message: string }> {
-  const text = await response.text();
-  assert.equal(response.status, status, `expected ${status} ${code}, got ${response.status}: ${text}`);
-  assert.match(response.headers.get('content-type') ?? '', /^application\/json/);
-  const body = JSON.parse(text) as Record<string, unknown>;
-  assert.deepEqual(Object.keys(body).sort(), ['code', 'message'], `error body must be exactly {code, message}: ${text}`);
-  assert.equal(body.code, code, text);
-  assert.equal(typeof body.message, 'string');
-  assert.ok((body.message as string).trim().length > 0);
-  return body as { code: string; message: string };
-}
 
 async function expect204(response: Response): Promise<void> {
   const text = await response.text();
