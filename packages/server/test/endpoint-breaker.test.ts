@@ -13,6 +13,18 @@ describe('the endpoint breaker', () => {
     assert.deepEqual([...breaker.pausedNetworkIds(200)], []);
   });
 
+  test('pulls that keep the slots full still add a round per pull time, so a dead endpoint gets paused', () => {
+    const breaker = new EndpointBreaker(policy);
+    // 16 slots, each pull failing 100 ms after it started, a new one starting as each fails (staggered by 10 ms).
+    let now = 0;
+    for (let i = 0; i < 16 * 4 && breaker.pausedNetworkIds(now).size === 0; i += 1) {
+      now = 100 + i * 10;
+      breaker.record(1, failure(now - 100), now);
+    }
+    assert.deepEqual([...breaker.pausedNetworkIds(now)], [1], 'paused after about three pull times');
+    assert.ok(now <= 400, `paused only at ${now} ms`);
+  });
+
   test('after threshold failed rounds the network pauses for the base delay, then doubling, capped', () => {
     const breaker = new EndpointBreaker(policy);
     breaker.record(1, failure(0), 100);

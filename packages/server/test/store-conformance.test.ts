@@ -277,7 +277,7 @@ export function storeConformance(name: string, openStore: OpenStore): void {
         const ada = await user(network, 'ada');
         assert.equal(ada.sync.state, 'retrying');
         assert.equal(ada.sync.dueAt, T0 + 1_000);
-        assert.equal((await claimOnly('ada', T0 + 1_000)).attempt, 2);
+        assert.equal((await claimOnly('ada', T0 + 1_000)).attempt, 1, 'a fresh cycle against the new URL');
       });
 
       for (const outcome of [...SUCCESS, 'not_found'] as const) {
@@ -733,6 +733,16 @@ export function storeConformance(name: string, openStore: OpenStore): void {
     });
 
     describe('releaseLeases', () => {
+      test('a release that counts the attempt (a failure inside p4p) keeps the attempt number growing', async () => {
+        const network = await pullableNetwork();
+        await store.recordPings(network.id, ['ada'], T0);
+        const first = await claimOnly('ada', T0);
+        assert.equal(await store.releaseLeases([first.leaseId], T0 + 1_000, true), 1);
+        assert.deepEqual(await claim(T0 + 999), [], 'not due before the given time');
+        const second = await claimOnly('ada', T0 + 1_000);
+        assert.equal(second.attempt, 2);
+      });
+
       test('releasing by lease id puts that user back to waiting, due now, and leaves others leased', async () => {
         const network = await pullableNetwork();
         await store.recordPings(network.id, ['ada', 'bob'], T0);

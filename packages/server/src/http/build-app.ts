@@ -83,6 +83,7 @@ export async function buildApp(context: AppContext, log: Logger): Promise<Fastif
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const known = toApiError(error);
+    if (known?.code === 'store_unavailable') request.log.warn({ err: error }, 'database unavailable');
     if (known === null) {
       request.log.error({ err: error, url: redactUrl(request.url) }, 'unexpected error');
       return reply.code(500).send({ code: 'internal_error', message: API_ERRORS.internal_error.message });

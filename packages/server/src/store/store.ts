@@ -106,7 +106,7 @@ export interface Store {
   createNetwork(input: { name: string; key: string; owners?: string[] }, now: number): Promise<Network>;
   getNetwork(name: string): Promise<Network | null>;
   listNetworks(): Promise<Network[]>;
-  /** Sets the pull URL; users retrying against the old one become due at `now`. */
+  /** Sets the pull URL; users retrying against the old one start a fresh cycle, due at `now`. */
   setPullUrlTemplate(networkId: number, template: string, now: number): Promise<void>;
 
   /** Records pings; resolves only once they are durable. Coalesces per user. */
@@ -115,8 +115,12 @@ export interface Store {
   claimDue(options: ClaimOptions): Promise<ClaimedPull[]>;
   /** Applies a finished pull; false when the lease was lost (nothing changed). */
   completePull(claim: ClaimedPull, completion: PullCompletion, now: number): Promise<boolean>;
-  /** Puts leased pulls back in the queue, due at `dueAt`, without counting the attempt (graceful stop, restart, unexpected error). */
-  releaseLeases(leaseIds: readonly string[] | 'all', dueAt: number): Promise<number>;
+  /**
+   * Puts leased pulls back in the queue, due at `dueAt`. The attempt does not
+   * count (graceful stop, restart) unless `countAttempt` (a pull that failed
+   * inside p4p, so its backoff grows).
+   */
+  releaseLeases(leaseIds: readonly string[] | 'all', dueAt: number, countAttempt?: boolean): Promise<number>;
   /** The earliest due time or lease end later than `after`, outside the skipped networks; null when there is none. */
   nextWakeAt(after: number, skipNetworkIds?: ReadonlySet<number>): Promise<number | null>;
 

@@ -1,9 +1,10 @@
 /**
  * A circuit breaker per network's pull endpoint, so that an endpoint that is
  * down is not hammered by the pulls of every queued user (and pings cannot
- * defeat its backoff). Failures are counted in rounds: a failure of a pull
- * that started before the previous failure was seen belongs to the same
- * round, so 16 concurrent pulls failing together count once. After
+ * defeat its backoff). Failures are counted in rounds: a round begins with a
+ * failure, and a failure of a pull that started before the current round
+ * began belongs to it, so 16 concurrent pulls failing together count once,
+ * and pulls that keep the slots full still add a round per pull time. After
  * `threshold` failed rounds with no real answer in between, the network's
  * pulls pause, 1 s and doubling; a Retry-After pauses them at once (capped,
  * each user's own retry honours it in full). Any real answer, even a 404,
@@ -24,7 +25,8 @@ export const DEFAULT_BREAKER_POLICY: BreakerPolicy = { threshold: 5, baseDelayMs
 
 interface EndpointHealth {
   failedRounds: number;
-  lastFailureAt: number;
+  /** When the current round's first failure was seen. */
+  roundStartedAt: number;
   pausedUntil: number;
 }
 
@@ -45,9 +47,11 @@ export class EndpointBreaker {
       this.health.delete(networkId);
       return;
     }
-    const health = this.health.get(networkId) ?? { failedRounds: 0, lastFailureAt: -Infinity, pausedUntil: 0 };
-    if (answer.startedAt >= health.lastFailureAt) health.failedRounds += 1;
-    health.lastFailureAt = now;
+    const health = this.health.get(networkId) ?? { failedRounds: 0, roundStartedAt: -Infinity, pausedUntil: 0 };
+    if (answer.startedAt >= health.roundStartedAt) {
+      health.failedRounds += 1;
+      health.roundStartedAt = now;
+    }
     const over = health.failedRounds - this.policy.threshold;
     if (over >= 0) {
       const pause = Math.min(this.policy.maxDelayMs, this.policy.baseDelayMs * 2 ** Math.min(over, 30));

@@ -126,9 +126,9 @@ export class PullWorker {
     const done = this.pull(claim, abort.signal)
       .catch((error: unknown) => {
         this.options.log.error({ err: error, network: claim.network.name, user_id: claim.userId }, 'pull failed unexpectedly');
-        // Back off as after a failed attempt, so a persistent fault does not re-pull the endpoint in a loop.
+        // The attempt counts and backs off as a failed one, so a persistent fault cannot re-pull the endpoint in a loop.
         const dueAt = this.now() + retryDelayMs(this.options.retryPolicy, claim.attempt, null);
-        return this.options.store.releaseLeases([claim.leaseId], dueAt).then(() => undefined, () => undefined);
+        return this.options.store.releaseLeases([claim.leaseId], dueAt, true).then(() => undefined, () => undefined);
       })
       .finally(() => {
         this.inFlight.delete(claim.leaseId);

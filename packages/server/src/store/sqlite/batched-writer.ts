@@ -31,7 +31,7 @@ export class BatchedWriter {
   private readonly runBatch: Database.Transaction<(jobs: Job[]) => Array<{ ok: boolean; value: unknown }>>;
 
   constructor(
-    db: Database.Database,
+    private readonly db: Database.Database,
     /** Most rows (the sum of the writes' weights) in one transaction, so one commit never stalls the event loop for long. */
     private readonly maxRowsPerCommit = 20_000,
   ) {
@@ -41,6 +41,8 @@ export class BatchedWriter {
         try {
           return { ok: true, value: this.runOne(job.run) };
         } catch (error) {
+          // SQLite rolled the whole transaction back (disk full, I/O error): the batch fails as one.
+          if (!this.db.inTransaction) throw error;
           return { ok: false, value: normalise(error) };
         }
       }),

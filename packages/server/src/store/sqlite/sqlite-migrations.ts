@@ -36,8 +36,7 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (network_id, user_id)
   );
   CREATE INDEX users_queued ON users (network_id, due_at) WHERE state IN ('waiting', 'retrying');
-  CREATE INDEX users_due ON users (due_at) WHERE state IN ('waiting', 'retrying');
-  CREATE INDEX users_leased ON users (lease_until) WHERE state = 'in_flight';
+  CREATE INDEX users_leased ON users (network_id, lease_until) WHERE state = 'in_flight';
 
   CREATE TABLE profile_versions (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,

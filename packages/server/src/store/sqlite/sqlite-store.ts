@@ -134,7 +134,9 @@ export class SqliteStore implements Store {
       setPullUrl: db.prepare<[string, number, number]>(
         'UPDATE networks SET pull_url_template = ?, updated_at = ? WHERE id = ?',
       ),
-      retryNow: db.prepare<[number, number]>(`UPDATE users SET due_at = ? WHERE network_id = ? AND state = 'retrying'`),
+      retryNow: db.prepare<[number, number]>(
+        `UPDATE users SET due_at = ?, attempts = 0 WHERE network_id = ? AND state = 'retrying'`,
+      ),
       // Every SET expression reads the row as it was: one statement is the whole ping transition.
       recordPing: db.prepare<{ networkId: number; userId: string; now: number }>(`
         INSERT INTO users (network_id, user_id, state, due_at, last_ping_at)
@@ -188,17 +190,17 @@ export class SqliteStore implements Store {
       insertVersion: db.prepare<[number, string, number, string, string, number]>(`
         INSERT INTO profile_versions (network_id, user_id, version, profile, changed, created_at)
         VALUES (?, ?, ?, ?, ?, ?)`),
-      releaseLease: db.prepare<[number, string]>(`
-        UPDATE users SET state = 'waiting', due_at = ?, attempts = MAX(attempts - 1, 0), lease_id = NULL, lease_until = NULL
+      releaseLease: db.prepare<[number, number, string]>(`
+        UPDATE users SET state = 'waiting', due_at = ?, attempts = MAX(attempts - ?, 0), lease_id = NULL, lease_until = NULL
         WHERE lease_id = ? AND state = 'in_flight'`),
       releaseAllLeases: db.prepare<[number]>(`
         UPDATE users SET state = 'waiting', due_at = ?, attempts = MAX(attempts - 1, 0), lease_id = NULL, lease_until = NULL
         WHERE state = 'in_flight'`),
-      // ORDER BY + LIMIT rather than MIN(), so the scan of users_due stops at the first match.
-      nextDue: db.prepare<[number, string], { at: number }>(`
-        SELECT due_at AS at FROM users
-        WHERE ${QUEUED} AND due_at > ? AND network_id NOT IN (SELECT value FROM json_each(?))
-        ORDER BY due_at LIMIT 1`),
+      // One index probe per network (users_queued), so a paused network's long queue is never walked.
+      nextDue: db.prepare<{ after: number; skip: string }, { at: number | null }>(`
+        SELECT MIN((SELECT due_at FROM users WHERE network_id = n.id AND ${QUEUED} AND due_at > @after
+                    ORDER BY due_at LIMIT 1)) AS at
+        FROM networks n WHERE n.pull_url_template IS NOT NULL AND n.id NOT IN (SELECT value FROM json_each(@skip))`),
       nextLeaseEnd: db.prepare<[number], { at: number | null }>(
         `SELECT MIN(lease_until) AS at FROM users WHERE state = 'in_flight' AND lease_until > ?`,
       ),
@@ -350,15 +352,16 @@ export class SqliteStore implements Store {
     });
   }
 
-  async releaseLeases(leaseIds: readonly string[] | 'all', dueAt: number): Promise<number> {
+  async releaseLeases(leaseIds: readonly string[] | 'all', dueAt: number, countAttempt = false): Promise<number> {
     return this.writer.write(() => {
       if (leaseIds === 'all') return this.sql.releaseAllLeases.run(dueAt).changes;
-      return leaseIds.reduce((count, leaseId) => count + this.sql.releaseLease.run(dueAt, leaseId).changes, 0);
+      const uncount = countAttempt ? 0 : 1;
+      return leaseIds.reduce((count, leaseId) => count + this.sql.releaseLease.run(dueAt, uncount, leaseId).changes, 0);
     });
   }
 
   async nextWakeAt(after: number, skipNetworkIds: ReadonlySet<number> = new Set()): Promise<number | null> {
-    const due = this.sql.nextDue.get(after, JSON.stringify([...skipNetworkIds]))?.at ?? null;
+    const due = this.sql.nextDue.get({ after, skip: JSON.stringify([...skipNetworkIds]) })!.at;
     const leaseEnd = this.sql.nextLeaseEnd.get(after)!.at;
     if (due === null || leaseEnd === null) return due ?? leaseEnd;
     return Math.min(due, leaseEnd);

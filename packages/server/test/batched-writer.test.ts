@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import Database from 'better-sqlite3';
+import { BatchedWriter } from '../src/store/sqlite/batched-writer.js';
+import { StoreUnavailableError } from '../src/store/store.js';
+import { makeTempDir } from './support/temp-dir.js';
+
+const temp = makeTempDir();
+let db: Database.Database;
+before(() => {
+  db = new Database(join(temp.path, 'writer.db'));
+  db.exec('CREATE TABLE t (v TEXT NOT NULL)');
+});
+after(() => {
+  db.close();
+  temp.remove();
+});
+
+test('writes of one turn commit together; a failing write rejects alone and the others commit', async () => {
+  const writer = new BatchedWriter(db);
+  const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+  const results = await Promise.allSettled([
+    writer.write(() => insert.run('a').changes),
+    writer.write(() => insert.run(null)),
+    writer.write(() => insert.run('c').changes),
+  ]);
+  assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
+  assert.deepEqual(db.prepare('SELECT v FROM t ORDER BY rowid').pluck().all(), ['a', 'c']);
+  db.exec('DELETE FROM t');
+});
+
+test('a full disk rolls the whole batch back: every write is rejected as unavailable and none is recorded', async () => {
+  const writer = new BatchedWriter(db);
+  const pages = db.pragma('page_count', { simple: true }) as number;
+  db.pragma(`max_page_count = ${pages + 2}`);
+  try {
+    const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+    const results = await Promise.allSettled([
+      writer.write(() => insert.run('small')),
+      writer.write(() => insert.run('x'.repeat(64 * 1024))),
+      writer.write(() => insert.run('after')),
+    ]);
+    for (const result of results) {
+      assert.equal(result.status, 'rejected');
+      assert.ok((result as PromiseRejectedResult).reason instanceof StoreUnavailableError, String((result as PromiseRejectedResult).reason));
+    }
+    assert.equal(db.prepare('SELECT COUNT(*) FROM t').pluck().get(), 0);
+  } finally {
+    db.pragma('max_page_count = 1073741823');
+  }
+});
