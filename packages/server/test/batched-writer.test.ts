@@ -18,7 +18,7 @@ after(() => {
 });
 
 test('writes of one turn commit together; a failing write rejects alone and the others commit', async () => {
-  const writer = new BatchedWriter(db);
+  const writer = new BatchedWriter(db, 'power');
   const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
   const results = await Promise.allSettled([
     writer.write(() => insert.run('a').changes),
@@ -31,7 +31,7 @@ test('writes of one turn commit together; a failing write rejects alone and the 
 });
 
 test('a full disk rolls the whole batch back: every write is rejected as unavailable and none is recorded', async () => {
-  const writer = new BatchedWriter(db);
+  const writer = new BatchedWriter(db, 'power');
   const pages = db.pragma('page_count', { simple: true }) as number;
   db.pragma(`max_page_count = ${pages + 2}`);
   try {

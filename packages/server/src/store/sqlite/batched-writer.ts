@@ -4,6 +4,7 @@ import { StoreUnavailableError } from '../store.js';
 interface Job {
   run: () => unknown;
   weight: number;
+  durable: boolean;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
@@ -17,12 +18,27 @@ function normalise(error: unknown): unknown {
   return typeof code === 'string' && UNAVAILABLE_CODES.test(code) ? new StoreUnavailableError({ cause: error }) : error;
 }
 
+/** How a write must survive once its promise resolves. */
+export interface WriteOptions {
+  /** About how many rows it touches; a commit holds a bounded number. Default 1. */
+  weight?: number;
+  /**
+   * True: it must survive a power loss (an acknowledged ping, a setting), so
+   * the commit is fsynced when the store's durability is `power`. False: a
+   * crash of p4p is enough (claims, pull results: if a power loss drops one,
+   * the lease is requeued at restart and the pull simply happens again).
+   * Default false.
+   */
+  durable?: boolean;
+}
+
 /**
  * Group commit: writes queued during one turn of the event loop run in a
- * single transaction, so one fsync covers them all. Each write runs in its
- * own savepoint, so a failing write rolls back alone and rejects alone; the
- * promises settle only after the COMMIT, which is what makes an answer sent
- * after `await write(...)` durable.
+ * single transaction, so one fsync covers them all, and a commit with no
+ * durable write skips the fsync. Each write runs in its own savepoint, so a
+ * failing write rolls back alone and rejects alone; the promises settle only
+ * after the COMMIT, which is what makes an answer sent after
+ * `await write(...)` durable.
  */
 export class BatchedWriter {
   private queue: Job[] = [];
@@ -30,8 +46,13 @@ export class BatchedWriter {
   private readonly runOne: (run: () => unknown) => unknown;
   private readonly runBatch: Database.Transaction<(jobs: Job[]) => Array<{ ok: boolean; value: unknown }>>;
 
+  /** The `synchronous` level the connection is at now. */
+  private synchronous: 'FULL' | 'NORMAL' | null = null;
+
   constructor(
     private readonly db: Database.Database,
+    /** `power`: durable writes are fsynced at commit; `process`: no commit is. */
+    private readonly durability: 'power' | 'process',
     /** Most rows (the sum of the writes' weights) in one transaction, so one commit never stalls the event loop for long. */
     private readonly maxRowsPerCommit = 20_000,
   ) {
@@ -49,15 +70,22 @@ export class BatchedWriter {
     );
   }
 
-  /** Queues a write; `weight` is about how many rows it touches. Resolves after its commit. */
-  write<T>(run: () => T, weight = 1): Promise<T> {
+  /** Queues a write. Resolves after its commit. */
+  write<T>(run: () => T, { weight = 1, durable = false }: WriteOptions = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ run, weight, resolve: resolve as (value: unknown) => void, reject });
+      this.queue.push({ run, weight, durable, resolve: resolve as (value: unknown) => void, reject });
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => this.flush());
       }
     });
+  }
+
+  /** In WAL mode FULL fsyncs the log at commit and NORMAL does not; a later FULL commit also covers earlier frames. */
+  private setSynchronous(level: 'FULL' | 'NORMAL'): void {
+    if (this.synchronous === level) return;
+    this.db.pragma(`synchronous = ${level}`);
+    this.synchronous = level;
   }
 
   private takeBatch(): Job[] {
@@ -76,6 +104,7 @@ export class BatchedWriter {
     else this.scheduled = false;
     let results: Array<{ ok: boolean; value: unknown }>;
     try {
+      this.setSynchronous(this.durability === 'power' && jobs.some((job) => job.durable) ? 'FULL' : 'NORMAL');
       results = this.runBatch.immediate(jobs);
     } catch (error) {
       const failure = normalise(error);

@@ -20,7 +20,12 @@ import {
 import { BatchedWriter } from './batched-writer.js';
 import { migrate } from './sqlite-migrations.js';
 
-/** How a commit must survive: `power` fsyncs every commit (group commit keeps it cheap); `process` survives a crash of p4p but not of the machine. */
+/**
+ * How an acknowledged ping must survive: `power` fsyncs every commit that
+ * holds a ping or a setting (group commit keeps it cheap); `process`
+ * survives a crash of p4p but not of the machine. Claims and pull results
+ * never wait for an fsync: a power loss can only make a pull happen again.
+ */
 export type SqliteDurability = 'power' | 'process';
 
 export interface SqliteStoreOptions {
@@ -118,9 +123,9 @@ export class SqliteStore implements Store {
   /** Rotates which network is served first, for fairness between networks. */
   private claimRotation = 0;
 
-  private constructor(db: Database.Database) {
+  private constructor(db: Database.Database, durability: SqliteDurability) {
     this.db = db;
-    this.writer = new BatchedWriter(db);
+    this.writer = new BatchedWriter(db, durability);
     this.sql = {
       insertNetwork: db.prepare<[string, string, string, number, number]>(
         'INSERT INTO networks (name, key, owners, created_at, updated_at) VALUES (?, ?, ?, ?, ?) RETURNING *',
@@ -220,11 +225,10 @@ export class SqliteStore implements Store {
       mkdirSync(options.dataDir, { recursive: true });
       db = new Database(join(options.dataDir, SQLITE_FILE_NAME));
       db.pragma('journal_mode = WAL');
-      db.pragma(`synchronous = ${options.durability === 'process' ? 'NORMAL' : 'FULL'}`);
       db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
       db.pragma('foreign_keys = ON');
       migrate(db);
-      return new SqliteStore(db);
+      return new SqliteStore(db, options.durability ?? 'power');
     } catch (error) {
       db?.close();
       throw new DataDirError(options.dataDir, error);
@@ -240,7 +244,7 @@ export class SqliteStore implements Store {
         if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw new NetworkExistsError(input.name, { cause: error });
         throw error;
       }
-    });
+    }, { durable: true });
   }
 
   async getNetwork(name: string): Promise<Network | null> {
@@ -256,13 +260,13 @@ export class SqliteStore implements Store {
     await this.writer.write(() => {
       this.sql.setPullUrl.run(template, now, networkId);
       this.sql.retryNow.run(now, networkId);
-    });
+    }, { durable: true });
   }
 
   async recordPings(networkId: number, userIds: readonly string[], now: number): Promise<void> {
     await this.writer.write(() => {
       for (const userId of userIds) this.sql.recordPing.run({ networkId, userId, now });
-    }, userIds.length);
+    }, { weight: userIds.length, durable: true });
   }
 
   async claimDue(options: ClaimOptions): Promise<ClaimedPull[]> {
