@@ -20,11 +20,14 @@ export interface P4pServer {
   stop(): Promise<void>;
 }
 
-/**
- * `p4p serve` as a function: the HTTP API and the pull worker in one process
- * over one SQLite store. Resolves once it is listening (ready for /healthz).
- */
-export async function startServer(config: ServeConfig, log: Logger): Promise<P4pServer> {
+/** The data directory, locked, with its store open. */
+interface OpenDataDir {
+  store: SqliteStore;
+  close(): Promise<void>;
+}
+
+/** Locks the data directory and opens its store, requeueing the pulls the last run left in flight. */
+async function openDataDir(config: ServeConfig, log: Logger): Promise<OpenDataDir> {
   let unlock: () => void;
   try {
     unlock = lockDataDir(config.dataDir);
@@ -32,33 +35,60 @@ export async function startServer(config: ServeConfig, log: Logger): Promise<P4p
     throw error instanceof DataDirLockedError ? error : new DataDirError(config.dataDir, error);
   }
   let store: SqliteStore | undefined;
-  let app: FastifyInstance | undefined;
   try {
     // A short busy wait: every write blocks the event loop while it waits for another process's lock.
     store = SqliteStore.open({ dataDir: config.dataDir, durability: config.durability, busyTimeoutMs: 1000 });
     const released = await store.releaseLeases('all', Date.now());
     if (released > 0) log.info({ event: 'recovered', pulls: released }, 'requeued pulls left in flight by the last run');
-    const changes = new ProfileChanges();
-    const client = new PullClient({
-      userAgent: `p4p/${P4P_VERSION}`,
-      connectTimeoutMs: config.pull.connectTimeoutMs,
-      totalTimeoutMs: config.pull.totalTimeoutMs,
-      maxBodyBytes: config.pull.maxBodyBytes,
-      allowPrivateTargets: config.allowPrivateTargets,
-      // Networks may share one identity host: its pool must not be smaller than the pulls that may target it.
-      connectionsPerOrigin: config.pull.concurrency,
-    });
-    const worker = new PullWorker({
-      store,
-      client,
-      log,
-      changes,
-      retryPolicy: config.retry,
-      concurrency: config.pull.concurrency,
-      perNetworkConcurrency: config.pull.perNetworkConcurrency,
-      leaseMs: leaseMsFor(config.pull),
-      tokenTtlSeconds: config.pull.tokenTtlSeconds,
-    });
+  } catch (error) {
+    await store?.close();
+    unlock();
+    throw error;
+  }
+  const opened = store;
+  return {
+    store: opened,
+    async close() {
+      await opened.close();
+      unlock();
+    },
+  };
+}
+
+function pullClientFor(config: ServeConfig): PullClient {
+  return new PullClient({
+    userAgent: `p4p/${P4P_VERSION}`,
+    connectTimeoutMs: config.pull.connectTimeoutMs,
+    totalTimeoutMs: config.pull.totalTimeoutMs,
+    maxBodyBytes: config.pull.maxBodyBytes,
+    allowPrivateTargets: config.allowPrivateTargets,
+    // Networks may share one identity host: its pool must not be smaller than the pulls that may target it.
+    connectionsPerOrigin: config.pull.concurrency,
+  });
+}
+
+/**
+ * `p4p serve` as a function: the HTTP API and the pull worker in one process
+ * over one SQLite store. Resolves once it is listening (ready for /healthz).
+ */
+export async function startServer(config: ServeConfig, log: Logger): Promise<P4pServer> {
+  const dataDir = await openDataDir(config, log);
+  const { store } = dataDir;
+  const changes = new ProfileChanges();
+  const client = pullClientFor(config);
+  const worker = new PullWorker({
+    store,
+    client,
+    log,
+    changes,
+    retryPolicy: config.retry,
+    concurrency: config.pull.concurrency,
+    perNetworkConcurrency: config.pull.perNetworkConcurrency,
+    leaseMs: leaseMsFor(config.pull),
+    tokenTtlSeconds: config.pull.tokenTtlSeconds,
+  });
+  let app: FastifyInstance | undefined;
+  try {
     app = await buildApp(
       {
         store,
@@ -71,27 +101,24 @@ export async function startServer(config: ServeConfig, log: Logger): Promise<P4p
       log,
     );
     await app.listen({ host: config.host, port: config.port });
-    worker.start();
-    const { address, port, family } = app.server.address() as AddressInfo;
-    const host = family === 'IPv6' ? `[${address}]` : address;
-    const running = app;
-    const opened = store;
-    return {
-      url: `http://${host}:${port}`,
-      store: opened,
-      changes,
-      async stop() {
-        await running.close();
-        await worker.stop(config.pull.totalTimeoutMs);
-        await client.close();
-        await opened.close();
-        unlock();
-      },
-    };
   } catch (error) {
     await app?.close();
-    await store?.close();
-    unlock();
+    await client.close();
+    await dataDir.close();
     throw error;
   }
+  worker.start();
+  const { address, port, family } = app.server.address() as AddressInfo;
+  const running = app;
+  return {
+    url: `http://${family === 'IPv6' ? `[${address}]` : address}:${port}`,
+    store,
+    changes,
+    async stop() {
+      await running.close();
+      await worker.stop(config.pull.totalTimeoutMs);
+      await client.close();
+      await dataDir.close();
+    },
+  };
 }
