@@ -60,18 +60,28 @@ describe('p4p network create', () => {
     assert.match(line, /already exists/);
   });
 
-  test('a bad name, a too-short key and a bad --owner are each refused with one line saying what to fix', async () => {
+  test('a bad name, a key with a space and a bad --owner are each refused with one line saying what to fix', async () => {
     const data = dataDirs.make();
-    const [badName, shortKey, badOwner] = await Promise.all([
+    const [badName, spacedKey, badOwner] = await Promise.all([
       runCli(['network', 'create', 'Not A Domain', '--data', data]),
-      runCli(['network', 'create', 'short.fyre.co', '--key', 'short', '--data', data]),
+      runCli(['network', 'create', 'spaced.fyre.co', '--key', 'a key with spaces', '--data', data]),
       runCli(['network', 'create', 'owner.fyre.co', '--owner', 'bad id!', '--data', data]),
     ]);
     assert.match(assertOneLineRefusal(badName, 'bad name'), /network name .*domain-like/);
-    assert.match(assertOneLineRefusal(shortKey, 'short key'), /key must be 16/);
+    assert.match(assertOneLineRefusal(spacedKey, 'key with spaces'), /key must be printable ASCII without spaces/);
     assert.match(assertOneLineRefusal(badOwner, 'bad owner'), /--owner/);
     const list = await runCli(['network', 'list', '--json', '--data', data]);
     assert.deepEqual(JSON.parse(list.stdout), [], 'nothing was created by a refused command');
+  });
+});
+
+describe('a customer moving from Livefyre keeps its key', () => {
+  test('a short existing key is accepted, with a warning that it is weak', async () => {
+    const data = dataDirs.make();
+    const run = await runCli(['network', 'create', 'legacy.fyre.co', '--key', 'short', '--json', '--data', data]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal((JSON.parse(run.stdout) as { key: string }).key, 'short');
+    assert.match(run.stderr, /weak/);
   });
 });
 

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { generateNetworkKey, networkKeyProblem, networkNameProblem } from '../networks/network-input.js';
+import { generateNetworkKey, networkKeyProblem, networkNameProblem, weakKeyWarning } from '../networks/network-input.js';
 import { NetworkExistsError } from '../store/store.js';
 import { USER_ID_PATTERN } from '../tokens/token-claims.js';
 import { CliError } from './cli-error.js';
@@ -12,7 +12,7 @@ export function networkCommand(): Command {
     .command('create')
     .description('create a network and print its name and key (a random 256-bit key unless --key is given)')
     .argument('<name>', 'domain-like network name, e.g. labs.fyre.co')
-    .addOption(new Option('--key <key>', 'the network key shared with the customer (16–512 printable characters)'))
+    .addOption(new Option('--key <key>', 'the network key shared with the customer (printable, no spaces; 16+ characters recommended)'))
     .addOption(new Option('--owner <user-id...>', 'user ids whose tokens count as system tokens'))
     .addOption(dataOption())
     .option('--json', 'print JSON')
@@ -22,6 +22,8 @@ export function networkCommand(): Command {
       const badOwner = options.owner?.find((owner) => !USER_ID_PATTERN.test(owner));
       if (badOwner !== undefined) throw new CliError(`--owner ${JSON.stringify(badOwner)} is not a valid user id (A-Z a-z 0-9 _ . -)`);
       const key = options.key ?? generateNetworkKey();
+      const weak = weakKeyWarning(key);
+      if (weak !== null) process.stderr.write(`p4p: ${weak}\n`);
       const created = await withStore(options.data, async (store) => {
         try {
           return await store.createNetwork({ name, key, owners: options.owner ?? [] }, Date.now());

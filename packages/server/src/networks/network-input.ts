@@ -1,10 +1,13 @@
 import { randomBytes } from 'node:crypto';
 
-/** A network name is domain-like, e.g. `labs.fyre.co`: lowercase labels joined by dots, at most 253 characters. */
-const NETWORK_NAME = /^(?=.{3,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/;
+/** A network name is domain-like, e.g. `labs.fyre.co`: lowercase labels (letters, digits, `-`, `_`) joined by dots, at most 253 characters. */
+const NETWORK_NAME = /^(?=.{3,253}$)[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)+$/;
 
-/** Shortest network key accepted, in characters: a key is an HMAC secret. */
-export const MIN_KEY_LENGTH = 16;
+/**
+ * Keys shorter than this are accepted (a customer moving from Livefyre keeps
+ * the key its identity system already has) but called weak.
+ */
+export const WEAK_KEY_LENGTH = 16;
 export const MAX_KEY_LENGTH = 512;
 
 /** Null when valid, else what to fix. */
@@ -15,11 +18,17 @@ export function networkNameProblem(name: string): string | null {
 
 /** Null when valid, else what to fix. */
 export function networkKeyProblem(key: string): string | null {
-  if (key.length < MIN_KEY_LENGTH || key.length > MAX_KEY_LENGTH) {
-    return `network key must be ${MIN_KEY_LENGTH}–${MAX_KEY_LENGTH} characters (got ${key.length}); omit --key to get a random 256-bit key`;
+  if (key.length === 0 || key.length > MAX_KEY_LENGTH) {
+    return `network key must be 1–${MAX_KEY_LENGTH} characters (got ${key.length}); omit --key to get a random 256-bit key`;
   }
   if (!/^[\x21-\x7e]+$/.test(key)) return 'network key must be printable ASCII without spaces';
   return null;
+}
+
+/** A warning for a valid but short key, or null. */
+export function weakKeyWarning(key: string): string | null {
+  if (key.length >= WEAK_KEY_LENGTH) return null;
+  return `warning: a ${key.length}-character key is weak; use ${WEAK_KEY_LENGTH} or more random characters when the identity system can change it`;
 }
 
 /** A random 256-bit key, base64url. */
