@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { sendPing, type PingAnswer } from '../client/send-ping.js';
-import { USER_ID_PATTERN } from '../tokens/token-claims.js';
+import { userIdProblem } from '../tokens/token-claims.js';
 import { CliError } from './cli-error.js';
 import { dataOption } from './options.js';
 import { findNetwork } from './token-command.js';
@@ -14,7 +14,8 @@ export function pingCommand(): Command {
     .addOption(new Option('--key <key>', 'network key (default: read from the data directory)').env('P4P_KEY'))
     .addOption(dataOption())
     .action(async (networkName: string, userId: string, options: { url: string; key?: string; data: string }) => {
-      if (!USER_ID_PATTERN.test(userId)) throw new CliError(`user id ${JSON.stringify(userId)} is not 1–255 characters of A-Z a-z 0-9 _ . -`);
+      const problem = userIdProblem(userId);
+      if (problem !== null) throw new CliError(problem);
       const key = options.key ?? (await findNetwork(options.data, networkName)).keys[0]!;
       let answer: PingAnswer;
       try {

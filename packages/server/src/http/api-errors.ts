@@ -1,3 +1,5 @@
+import { USER_ID_RULE } from '../tokens/token-claims.js';
+
 /**
  * Every error the HTTP API answers with: a stable `code`, its HTTP status and
  * a default message. Answers are `{ "code", "message" }`; the message of a
@@ -5,7 +7,7 @@
  * (a test keeps the two in step). Never change what a shipped code means.
  */
 export const API_ERRORS = {
-  invalid_user_id: { status: 400, message: 'user id must be 1–255 characters of A-Z a-z 0-9 _ . -' },
+  invalid_user_id: { status: 400, message: USER_ID_RULE },
   invalid_body: { status: 400, message: 'the request body or parameters are malformed' },
   invalid_pull_url: { status: 400, message: 'pull_profile_url must be an absolute http(s) URL containing {id}' },
   pull_url_blocked: { status: 400, message: 'pull_profile_url points at a loopback, private or link-local address' },

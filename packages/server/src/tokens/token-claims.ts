@@ -6,6 +6,14 @@
 /** Allowed `user_id`: 1 to 255 of A-Z a-z 0-9 `_` `.` `-`. */
 export const USER_ID_PATTERN = /^[A-Za-z0-9_.-]{1,255}$/;
 
+/** {@link USER_ID_PATTERN} in words, for error messages. */
+export const USER_ID_RULE = 'user id must be 1–255 characters of A-Z a-z 0-9 _ . -';
+
+/** Null when `userId` is valid, else a message naming it and the rule. */
+export function userIdProblem(userId: string): string | null {
+  return USER_ID_PATTERN.test(userId) ? null : `${USER_ID_RULE}; got ${JSON.stringify(userId.slice(0, 80))}`;
+}
+
 /** `user_id` of a network's system user; a token for it is a system token. */
 export const SYSTEM_USER_ID = 'system';
 

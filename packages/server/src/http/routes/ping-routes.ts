@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Network } from '../../store/store.js';
-import { USER_ID_PATTERN } from '../../tokens/token-claims.js';
+import { USER_ID_PATTERN, USER_ID_RULE, userIdProblem } from '../../tokens/token-claims.js';
 import { ApiError } from '../api-errors.js';
 import type { AppContext } from '../app-context.js';
 import { authenticateSystem, tokenFrom } from '../authenticate.js';
@@ -12,16 +12,15 @@ export const MAX_BULK_USER_IDS = 1000;
 
 const bulkPingBody = z.strictObject({
   user_ids: z
-    .array(z.string().regex(USER_ID_PATTERN, 'user id must be 1–255 characters of A-Z a-z 0-9 _ . -'))
+    .array(z.string().regex(USER_ID_PATTERN, USER_ID_RULE))
     .min(1, 'user_ids must not be empty')
     .max(MAX_BULK_USER_IDS, `at most ${MAX_BULK_USER_IDS} user ids per bulk ping; split the list`),
   lftoken: z.string().optional(),
 });
 
 export function checkUserId(userId: string): string {
-  if (!USER_ID_PATTERN.test(userId)) {
-    throw new ApiError('invalid_user_id', `user id ${JSON.stringify(userId.slice(0, 80))} is not 1–255 characters of A-Z a-z 0-9 _ . -`);
-  }
+  const problem = userIdProblem(userId);
+  if (problem !== null) throw new ApiError('invalid_user_id', problem);
   return userId;
 }
 
