@@ -14,3 +14,24 @@ export {
   validateToken,
   type TokenClaims,
 } from './tokens.js';
+export {
+  DISPLAY_RULE_FIELDS,
+  NAME_PARTS,
+  NOTIFICATION_FREQUENCIES,
+  NOTIFICATION_KINDS,
+  PROFILE_FIELDS,
+  type DisplayRuleField,
+  type NamePart,
+  type NotificationFrequency,
+  type NotificationKind,
+  type Profile,
+} from './profile/profile.js';
+export {
+  DISPLAY_NAME_MAX_CHARS,
+  DISPLAY_NAME_MIN_CHARS,
+  MAX_EMAIL_CHARS,
+  MAX_TAGS,
+  MAX_URL_CHARS,
+  MAX_WEBSITES,
+} from './profile/field-rules.js';
+export { MAX_BAD_ELEMENTS, MAX_WARNINGS, validateProfile, type ProfileCheck } from './profile/validate-profile.js';
