@@ -22,9 +22,10 @@ export class P4pApiError extends Error {
     /** The server's error code, e.g. `token_invalid`, `user_id_invalid`, `rate_limited`. */
     readonly code: string,
     message: string,
-    options?: ErrorOptions,
+    /** The server's Retry-After, in ms, when it sent one (429, 503): when trying again can succeed. */
+    readonly retryAfterMs?: number,
   ) {
-    super(message, options);
+    super(message);
   }
 }
 

@@ -35,3 +35,23 @@ export {
   MAX_WEBSITES,
 } from './profile/field-rules.js';
 export { MAX_BAD_ELEMENTS, MAX_WARNINGS, validateProfile, type ProfileCheck } from './profile/validate-profile.js';
+export * from './doctor/index.js';
+export {
+  MAX_BULK_USER_IDS,
+  MAX_PULL_URL_CHARS,
+  Network,
+  type NetworkOptions,
+  type RegistrationResult,
+} from './client/network.js';
+export { DEFAULT_RETRY_POLICY, type RetryPolicy } from './client/retry-policy.js';
+export {
+  createPullHandler,
+  type PullHandler,
+  type PullHandlerOptions,
+  type TokenValidator,
+} from './pull/create-pull-handler.js';
+export {
+  createFastifyPullHandler,
+  type FastifyLikeReply,
+  type FastifyLikeRequest,
+} from './pull/fastify-pull-handler.js';

@@ -1,0 +1,170 @@
+/**
+ * The customer's side of Ping-for-Pull, with the operations of the official
+ * Livefyre libraries' `Network` class (spec section 8): tokens, the ping, the
+ * bulk ping and the registration of the pull URL.
+ */
+import { P4pInputError } from '../errors.js';
+import {
+  assertKey,
+  assertNetworkName,
+  assertUserId,
+  buildSystemToken,
+  buildUserAuthToken,
+  readValidToken,
+  SYSTEM_USER_ID,
+} from '../tokens.js';
+import { retryPolicyFrom, type RetryPolicy } from './retry-policy.js';
+import { sendWithRetry } from './send-with-retry.js';
+
+/** Most user ids p4p takes in one bulk ping; {@link Network.syncUsers} splits longer lists. */
+export const MAX_BULK_USER_IDS = 1000;
+
+/** Longest pull URL template p4p accepts, in characters. */
+export const MAX_PULL_URL_CHARS = 2048;
+
+export interface NetworkOptions {
+  /** The network name, e.g. `labs.fyre.co`: every token's `domain`. */
+  name: string;
+  /** The network key that signs and checks tokens. */
+  key: string;
+  /** Base URL of p4p, e.g. `https://p4p.example.com`. Needed for the calls, not for tokens. */
+  url?: string;
+  /** Retries of the calls to p4p; see {@link RetryPolicy} for the defaults. */
+  retry?: Partial<RetryPolicy>;
+}
+
+/** What p4p said about a registered template. */
+export interface RegistrationResult {
+  /** Advice p4p attached (`x-p4p-warning`), e.g. to use HTTPS. */
+  warnings: string[];
+}
+
+export class Network {
+  readonly name: string;
+  readonly #key: string;
+  readonly #baseUrl: string | undefined;
+  readonly #retry: RetryPolicy;
+
+  /** @throws P4pInputError for an empty name or key, a url that is not absolute http(s), or a bad retry setting. */
+  constructor(options: NetworkOptions) {
+    if (options === null || typeof options !== 'object') {
+      throw new P4pInputError('new Network() needs { name, key, url }');
+    }
+    assertNetworkName(options.name);
+    assertKey(options.key);
+    this.name = options.name;
+    this.#key = options.key;
+    this.#baseUrl = options.url === undefined ? undefined : baseUrlFrom(options.url);
+    this.#retry = retryPolicyFrom(options.retry);
+  }
+
+  /** A token for one user, as the official `buildUserAuthToken`; `expiresInSeconds` is a whole number above 0. */
+  buildUserAuthToken(userId: string, displayName: string, expiresInSeconds: number): string {
+    return buildUserAuthToken(this.name, this.#key, userId, displayName, expiresInSeconds);
+  }
+
+  /** The network's system token, valid for a day, as the official `buildLivefyreToken`. */
+  buildLivefyreToken(): string {
+    return buildSystemToken(this.name, this.#key);
+  }
+
+  /**
+   * True when `token` is a system token of this network: HS256, signed with
+   * its key, `domain` this network, `user_id` `system`, not expired (60 s of
+   * clock skew allowed). Unlike the official library, never throws: junk gives false.
+   */
+  validateLivefyreToken(token: unknown): boolean {
+    const claims = readValidToken(token, this.#key);
+    return claims !== undefined && claims.domain === this.name && claims.user_id === SYSTEM_USER_ID;
+  }
+
+  /**
+   * Pings p4p for one user: p4p will pull the user's profile. Resolves once
+   * p4p has durably recorded the ping.
+   * @throws P4pInputError for a bad user id (nothing sent); P4pApiError, P4pNetworkError.
+   */
+  async syncUser(userId: string): Promise<void> {
+    assertUserId(userId);
+    await this.#post(`/api/v3.0/user/${userId}/refresh`, undefined, 200);
+  }
+
+  /**
+   * Pings p4p for many users (duplicates merged), in bulk pings of at most
+   * {@link MAX_BULK_USER_IDS}, one after another. Every id is checked before
+   * anything is sent. When a chunk fails, the earlier chunks stay recorded;
+   * calling again with the whole list is safe (a repeated ping costs at most one more pull).
+   * @throws P4pInputError naming the first bad id; P4pApiError, P4pNetworkError.
+   */
+  async syncUsers(userIds: readonly string[]): Promise<void> {
+    if (!Array.isArray(userIds)) throw new P4pInputError('userIds must be an array of user ids');
+    userIds.forEach((userId, index) => {
+      try {
+        assertUserId(userId);
+      } catch (error) {
+        throw new P4pInputError(`userIds[${index}]: ${(error as Error).message}`);
+      }
+    });
+    const unique = [...new Set(userIds)];
+    for (let start = 0; start < unique.length; start += MAX_BULK_USER_IDS) {
+      const body = JSON.stringify({ user_ids: unique.slice(start, start + MAX_BULK_USER_IDS) });
+      await this.#post('/api/v3.0/users/refresh', body, 200);
+    }
+  }
+
+  /**
+   * Registers the network's pull URL template, as the official
+   * `setUserSyncUrl`: p4p will GET it with `{id}` replaced by the user id.
+   * @throws P4pInputError when the template has no `{id}`, is not an absolute
+   * http(s) URL or is too long (nothing sent); P4pApiError when p4p refuses it.
+   */
+  async setUserSyncUrl(template: string): Promise<RegistrationResult> {
+    checkTemplate(template);
+    const body = new URLSearchParams({ actor_token: this.buildLivefyreToken(), pull_profile_url: template });
+    const response = await this.#post('/', body.toString(), 204, 'application/x-www-form-urlencoded');
+    const warning = response.headers.get('x-p4p-warning');
+    return { warnings: warning === null ? [] : [warning] };
+  }
+
+  async #post(path: string, body: string | undefined, expectedStatus: number, contentType = 'application/json'): Promise<Response> {
+    if (this.#baseUrl === undefined) {
+      throw new P4pInputError("this Network has no url; pass new Network({ name, key, url: 'https://p4p.example.com' })");
+    }
+    return sendWithRetry(
+      {
+        method: 'POST',
+        url: `${this.#baseUrl}${path}`,
+        headers: () => ({
+          authorization: `Bearer ${this.buildLivefyreToken()}`,
+          accept: 'application/json',
+          ...(body === undefined ? {} : { 'content-type': contentType }),
+        }),
+        body,
+        expectedStatus,
+      },
+      this.#retry,
+    );
+  }
+}
+
+/** The base URL without a trailing slash, so paths can be appended (a path prefix is kept). */
+function baseUrlFrom(url: unknown): string {
+  const parsed = typeof url === 'string' && URL.canParse(url) ? new URL(url) : undefined;
+  if (parsed === undefined || (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') || parsed.search !== '') {
+    throw new P4pInputError(`url must be the absolute http(s) base URL of p4p, e.g. 'https://p4p.example.com'; got ${JSON.stringify(url)}`);
+  }
+  return `${parsed.origin}${parsed.pathname.replace(/\/+$/, '')}`;
+}
+
+/** The checks p4p makes that need no server; p4p checks the rest (host, credentials, blocked addresses). */
+function checkTemplate(template: unknown): void {
+  if (typeof template !== 'string') throw new P4pInputError('template must be a string URL containing {id}');
+  if (template.length > MAX_PULL_URL_CHARS) {
+    throw new P4pInputError(`template is ${template.length} characters; at most ${MAX_PULL_URL_CHARS} are accepted`);
+  }
+  if (!template.includes('{id}')) {
+    throw new P4pInputError(`template must contain {id}, where p4p puts the user id, e.g. 'https://example.com/p4p/profile?id={id}'`);
+  }
+  if (!/^https?:\/\//i.test(template) || !URL.canParse(template)) {
+    throw new P4pInputError(`template must be an absolute http(s) URL (https recommended); got ${JSON.stringify(template.slice(0, 80))}`);
+  }
+}

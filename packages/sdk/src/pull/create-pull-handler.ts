@@ -1,0 +1,104 @@
+/**
+ * The identity system's pull endpoint (spec section 5): p4p GETs it with the
+ * user id and an `lftoken`; it answers 200 with the profile JSON, 403 with no
+ * body when the token is missing or not this network's system token, 404
+ * when there is no such user.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Profile } from '../profile/profile.js';
+import { USER_ID_PATTERN, USER_ID_RULE } from '../tokens.js';
+import { profileDevCheck, type Warn } from './profile-dev-check.js';
+
+/** What the handler needs of a network: `Network` has it. */
+export interface TokenValidator {
+  validateLivefyreToken(token: unknown): boolean;
+}
+
+export interface PullHandlerOptions<Req extends IncomingMessage = IncomingMessage> {
+  /** Checks p4p's `lftoken`; a `Network` built with the network's name and key. */
+  network: TokenValidator;
+  /** The user's profile (spec section 6), or null/undefined when there is no such user (404). */
+  getProfile: (userId: string, req: Req) => Profile | null | undefined | Promise<Profile | null | undefined>;
+  /**
+   * Where the user id is in the request. Default: the `id` query parameter,
+   * as in the template `https://example.com/p4p/profile?id={id}`. For
+   * `…/users/{id}` in Express: `(req) => req.params.id`.
+   */
+  userId?: (req: Req) => string | undefined;
+  /**
+   * Check each profile served against p4p's rules and warn (once per field)
+   * about what p4p would reject or drop. Default: on unless NODE_ENV is `production`.
+   */
+  devChecks?: boolean;
+  /** Where dev-check warnings go. Default `console.warn`. */
+  warn?: Warn;
+  /** Told of errors thrown by `getProfile` (the answer is then a bare 500). Default `console.error`. */
+  onError?: (error: unknown, req: Req) => void;
+}
+
+/** A Node request handler: `http.createServer(handler)`, `app.get(path, handler)` in Express. */
+export type PullHandler<Req extends IncomingMessage = IncomingMessage> = (req: Req, res: ServerResponse) => Promise<void>;
+
+/** @throws TypeError when `network` or `getProfile` is missing. */
+export function createPullHandler<Req extends IncomingMessage = IncomingMessage>(
+  options: PullHandlerOptions<Req>,
+): PullHandler<Req> {
+  const { network, getProfile } = options;
+  if (typeof network?.validateLivefyreToken !== 'function' || typeof getProfile !== 'function') {
+    throw new TypeError('createPullHandler needs { network: new Network({ name, key }), getProfile: (userId) => profile }');
+  }
+  const userIdOf = options.userId ?? ((req: Req) => queryOf(req).get('id') ?? undefined);
+  const devChecks = options.devChecks ?? process.env.NODE_ENV !== 'production';
+  const devCheck = devChecks ? profileDevCheck(options.warn ?? console.warn) : undefined;
+  const onError = options.onError ?? ((error: unknown) => console.error('p4p-sdk: getProfile failed', error));
+
+  return async (req, res) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD' }).end();
+      return;
+    }
+    // Authentication comes first, so nothing is revealed to a caller without a valid token.
+    if (!network.validateLivefyreToken(queryOf(req).get('lftoken'))) {
+      res.writeHead(403, { 'cache-control': 'no-store' }).end();
+      return;
+    }
+    const userId = userIdOf(req);
+    if (typeof userId !== 'string' || !USER_ID_PATTERN.test(userId)) {
+      sendJson(res, 400, {
+        code: 'invalid_user_id',
+        message: `no valid user id in the request (${USER_ID_RULE}); register a template such as https://example.com/p4p/profile?id={id}`,
+      });
+      return;
+    }
+
+    let body: string;
+    try {
+      const profile = await getProfile(userId, req);
+      if (profile === null || profile === undefined) {
+        res.writeHead(404, { 'cache-control': 'no-store' }).end();
+        return;
+      }
+      devCheck?.(profile, userId);
+      body = JSON.stringify(profile);
+    } catch (error) {
+      onError(error, req);
+      if (!res.headersSent) sendJson(res, 500, { code: 'internal_error', message: 'the profile could not be read' });
+      return;
+    }
+    res.writeHead(200, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(body),
+      // A profile is personal data, and the URL carries a token: no cache may keep it.
+      'cache-control': 'no-store',
+    });
+    res.end(req.method === 'HEAD' ? undefined : body);
+  };
+}
+
+function queryOf(req: IncomingMessage): URLSearchParams {
+  return new URL(req.url ?? '/', 'http://pull-endpoint').searchParams;
+}
+
+function sendJson(res: ServerResponse, status: number, body: { code: string; message: string }): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }).end(JSON.stringify(body));
+}
