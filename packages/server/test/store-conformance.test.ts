@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { afterEach, beforeEach, describe, test } from 'node:test';
+import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import type { Profile } from '../src/profile/profile.js';
 import { PULL_OUTCOMES, type PullOutcome } from '../src/pull/pull-outcome.js';
+import { PostgresStore } from '../src/store/postgres/postgres-store.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import {
   ATTEMPTS_KEPT_PER_USER,
@@ -13,6 +14,7 @@ import {
   type Store,
   type UserRecord,
 } from '../src/store/store.js';
+import { createTestDatabase, createTestSchema, postgresSkip, type TestDatabase } from './support/postgres.js';
 import { makeTempDir } from './support/temp-dir.js';
 
 /**
@@ -53,8 +55,8 @@ function userIds(prefix: string, count: number): string[] {
   return Array.from({ length: count }, (_, index) => `${prefix}${String(index).padStart(3, '0')}`);
 }
 
-export function storeConformance(name: string, openStore: OpenStore): void {
-  describe(`store conformance: ${name}`, () => {
+export function storeConformance(name: string, openStore: OpenStore, { skip = false }: { skip?: string | false } = {}): void {
+  describe(`store conformance: ${name}`, { skip }, () => {
     let store: Store;
     let cleanup: () => Promise<void>;
 
@@ -879,3 +881,34 @@ storeConformance('sqlite', async () => {
     },
   };
 });
+
+/** PostgreSQL: one database for the run, a fresh schema per test. */
+let database: TestDatabase | undefined;
+const skipPostgres = await postgresSkip();
+if (!skipPostgres) {
+  before(async () => {
+    database = await createTestDatabase('p4p_conformance');
+  });
+  after(async () => {
+    await database?.drop();
+  });
+}
+
+storeConformance(
+  'postgres',
+  async () => {
+    const schema = await createTestSchema(database!);
+    const store = await PostgresStore.open({ url: schema.url, poolMax: 4 });
+    return {
+      store,
+      cleanup: async () => {
+        try {
+          await store.close();
+        } finally {
+          await schema.drop();
+        }
+      },
+    };
+  },
+  { skip: skipPostgres },
+);

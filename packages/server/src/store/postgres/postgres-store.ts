@@ -1,0 +1,448 @@
+import pg from 'pg';
+import type { Profile } from '../../profile/profile.js';
+import type { PullOutcome } from '../../pull/pull-outcome.js';
+import {
+  ATTEMPTS_KEPT_PER_USER,
+  NetworkExistsError,
+  type ClaimedPull,
+  type ClaimOptions,
+  type Network,
+  type ProfileVersion,
+  type PullAttempt,
+  type PullCompletion,
+  type Store,
+  type SyncState,
+  type UserRecord,
+} from '../store.js';
+import { GroupCommit } from './group-commit.js';
+import { normalise } from './postgres-errors.js';
+import { migrate } from './postgres-migrations.js';
+
+export interface PostgresStoreOptions {
+  /** postgres://user@host:port/database */
+  url: string;
+  /** Most connections this process opens. Default 10. */
+  poolMax?: number;
+  /** Longest a statement may run, in ms; also how long a query waits for a free connection. Default 5000. */
+  statementTimeoutMs?: number;
+}
+
+/** The channel on which a committed ping, release or pull URL change announces due work to every process. */
+export const WORK_CHANNEL = 'p4p_work';
+
+/** Key (first half) of the transaction advisory locks that serialise claimers of one network across processes. */
+const CLAIM_LOCK_KEY = 0x70347032;
+
+/** bigint columns hold Unix ms and counts, all far below 2^53: read them as numbers. */
+const TYPES = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === pg.types.builtins.INT8 ? Number : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
+interface DbNetwork {
+  id: number;
+  name: string;
+  key: string;
+  previous_key: string | null;
+  owners: string[];
+  pull_url_template: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+interface DbUser {
+  user_id: string;
+  state: SyncState;
+  dirty: boolean;
+  due_at: number | null;
+  attempts: number;
+  last_ping_at: number | null;
+  last_pull_at: number | null;
+  last_outcome: PullOutcome | null;
+  last_message: string | null;
+  profile: Profile | null;
+  version: number;
+  updated_at: number | null;
+}
+
+interface PingItem {
+  networkId: number;
+  userId: string;
+  now: number;
+}
+
+const QUEUED = `state IN ('waiting', 'retrying')`;
+
+function toNetwork(row: DbNetwork): Network {
+  return {
+    id: row.id,
+    name: row.name,
+    keys: row.previous_key === null ? [row.key] : [row.key, row.previous_key],
+    owners: row.owners,
+    pullUrlTemplate: row.pull_url_template,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+/**
+ * One row per (network, user) pinged in a batch, with its first and last
+ * ping time: applying that row once is the same as applying each ping in
+ * turn. Sorted, so that every process locks rows in the same order and two
+ * ping batches cannot deadlock.
+ */
+function coalescePings(items: readonly PingItem[]): Array<{ networkId: number; userId: string; first: number; last: number }> {
+  const byUser = new Map<string, { networkId: number; userId: string; first: number; last: number }>();
+  for (const { networkId, userId, now } of items) {
+    const key = `${networkId}\u0000${userId}`;
+    const row = byUser.get(key);
+    if (row === undefined) byUser.set(key, { networkId, userId, first: now, last: now });
+    else {
+      row.first = Math.min(row.first, now);
+      row.last = Math.max(row.last, now);
+    }
+  }
+  return [...byUser.values()].sort((a, b) => a.networkId - b.networkId || (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : 0));
+}
+
+/**
+ * The shared store: one PostgreSQL database used by any number of p4p
+ * processes. Pings are group-committed with synchronous_commit on; claims and
+ * pull results commit without waiting for the WAL flush (a lost one only
+ * makes a pull happen again, after its lease expires). Claimers of one
+ * network are serialised by a transaction advisory lock, so the per-network
+ * in-flight limit holds across processes; rows are leased with
+ * FOR UPDATE SKIP LOCKED so claimers never wait on pings.
+ */
+export class PostgresStore implements Store {
+  private readonly pings: GroupCommit<PingItem>;
+  /** Rotates which network is served first, for fairness between networks. */
+  private claimRotation = Math.floor(Math.random() * 1000);
+
+  private constructor(private readonly pool: pg.Pool) {
+    this.pings = new GroupCommit((items) => this.transaction((client) => this.writePings(client, items), { durable: true }));
+  }
+
+  /** Connects, applies pending migrations (under an advisory lock) and returns the store. */
+  static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
+    const statementTimeoutMs = options.statementTimeoutMs ?? 5000;
+    const pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.poolMax ?? 10,
+      connectionTimeoutMillis: statementTimeoutMs,
+      statement_timeout: statementTimeoutMs,
+      idle_in_transaction_session_timeout: statementTimeoutMs * 2,
+      application_name: 'p4p',
+      keepAlive: true,
+      types: TYPES,
+    });
+    // An idle connection dropped by the server (restart, admin shutdown) is discarded by the pool; nothing else to do.
+    pool.on('error', () => undefined);
+    try {
+      const client = await pool.connect();
+      try {
+        await migrate(client);
+      } finally {
+        client.release();
+      }
+    } catch (error) {
+      await pool.end();
+      throw normalise(error);
+    }
+    return new PostgresStore(pool);
+  }
+
+  /** Runs `work` in one transaction on one connection; a broken connection is discarded, never reused. */
+  private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>, { durable = false } = {}): Promise<T> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      throw normalise(error);
+    }
+    try {
+      await client.query(`BEGIN; SET LOCAL synchronous_commit = ${durable ? 'on' : 'off'}`);
+      const result = await work(client);
+      await client.query('COMMIT');
+      client.release();
+      return result;
+    } catch (error) {
+      try {
+        await client.query('ROLLBACK');
+        client.release();
+      } catch {
+        client.release(true);
+      }
+      throw normalise(error);
+    }
+  }
+
+  private async query<R extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<R[]> {
+    try {
+      return (await this.pool.query<R>(text, values)).rows;
+    } catch (error) {
+      throw normalise(error);
+    }
+  }
+
+  async createNetwork(input: { name: string; key: string; owners?: string[] }, now: number): Promise<Network> {
+    try {
+      const [row] = await this.query<DbNetwork>(
+        `INSERT INTO networks (name, key, owners, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) RETURNING *`,
+        [input.name, input.key, JSON.stringify(input.owners ?? []), now],
+      );
+      return toNetwork(row!);
+    } catch (error) {
+      const cause = (error as Error).cause ?? error;
+      if ((cause as { code?: string }).code === '23505') throw new NetworkExistsError(input.name, { cause });
+      throw error;
+    }
+  }
+
+  async getNetwork(name: string): Promise<Network | null> {
+    const [row] = await this.query<DbNetwork>('SELECT * FROM networks WHERE name = $1', [name]);
+    return row === undefined ? null : toNetwork(row);
+  }
+
+  async listNetworks(): Promise<Network[]> {
+    return (await this.query<DbNetwork>('SELECT * FROM networks ORDER BY name')).map(toNetwork);
+  }
+
+  async setPullUrlTemplate(networkId: number, template: string, now: number): Promise<void> {
+    await this.transaction(async (client) => {
+      await client.query('UPDATE networks SET pull_url_template = $1, updated_at = $2 WHERE id = $3', [template, now, networkId]);
+      await client.query(`UPDATE users SET due_at = $1, attempts = 0 WHERE network_id = $2 AND state = 'retrying'`, [now, networkId]);
+      await client.query('SELECT pg_notify($1, $2)', [WORK_CHANNEL, 'pull_url']);
+    }, { durable: true });
+  }
+
+  async recordPings(networkId: number, userIds: readonly string[], now: number): Promise<void> {
+    if (userIds.length === 0) return;
+    await this.pings.add(userIds.map((userId) => ({ networkId, userId, now })));
+  }
+
+  /** One statement is the whole ping transition for every user of the batch; the NOTIFY is delivered at COMMIT. */
+  private async writePings(client: pg.PoolClient, items: readonly PingItem[]): Promise<void> {
+    const rows = coalescePings(items);
+    await client.query(
+      `INSERT INTO users (network_id, user_id, state, due_at, last_ping_at)
+       SELECT network_id, user_id, 'waiting', first_at, last_at
+       FROM unnest($1::integer[], $2::text[], $3::bigint[], $4::bigint[]) AS p (network_id, user_id, first_at, last_at)
+       ON CONFLICT (network_id, user_id) DO UPDATE SET
+         last_ping_at = GREATEST(users.last_ping_at, excluded.last_ping_at),
+         dirty = CASE WHEN users.state = 'in_flight' THEN true ELSE users.dirty END,
+         due_at = CASE WHEN users.state IN ('idle', 'failed') THEN excluded.due_at ELSE users.due_at END,
+         attempts = CASE WHEN users.state IN ('idle', 'failed') THEN 0 ELSE users.attempts END,
+         state = CASE WHEN users.state IN ('idle', 'failed') THEN 'waiting' ELSE users.state END`,
+      [rows.map((r) => r.networkId), rows.map((r) => r.userId), rows.map((r) => r.first), rows.map((r) => r.last)],
+    );
+    await client.query('SELECT pg_notify($1, $2)', [WORK_CHANNEL, 'pings']);
+  }
+
+  async claimDue(options: ClaimOptions): Promise<ClaimedPull[]> {
+    return this.transaction((client) => this.claimIn(client, options));
+  }
+
+  private async claimIn(client: pg.PoolClient, { now, limit, perNetworkLimit, leaseMs, skipNetworkIds }: ClaimOptions): Promise<ClaimedPull[]> {
+    // A dead process's leases come back once they expire; rows another claimer is requeueing are skipped.
+    await client.query(
+      `WITH expired AS MATERIALIZED (
+         SELECT network_id, user_id FROM users WHERE state = 'in_flight' AND lease_until <= $1 FOR UPDATE SKIP LOCKED)
+       UPDATE users u SET state = 'waiting', due_at = u.lease_until, lease_id = NULL, lease_until = NULL
+       FROM expired e WHERE u.network_id = e.network_id AND u.user_id = e.user_id`,
+      [now],
+    );
+    const { rows: due } = await client.query<DbNetwork>(
+      `SELECT * FROM networks n WHERE n.pull_url_template IS NOT NULL AND NOT (n.id = ANY($2::integer[])) AND EXISTS (
+         SELECT 1 FROM users u WHERE u.network_id = n.id AND u.${QUEUED} AND u.due_at <= $1)
+       ORDER BY n.id`,
+      [now, [...(skipNetworkIds ?? [])]],
+    );
+    if (due.length === 0) return [];
+    const networks = due.map(toNetwork);
+    // Claimers of a network take turns (locks taken in id order, so they cannot deadlock); the counts below are then exact.
+    await client.query(
+      'SELECT pg_advisory_xact_lock($1, id) FROM (SELECT unnest($2::integer[]) AS id ORDER BY 1) AS locked',
+      [CLAIM_LOCK_KEY, networks.map((n) => n.id)],
+    );
+    const { rows: counts } = await client.query<{ network_id: number; n: number }>(
+      `SELECT network_id, count(*) AS n FROM users WHERE state = 'in_flight' AND network_id = ANY($1::integer[]) GROUP BY network_id`,
+      [networks.map((n) => n.id)],
+    );
+    const inFlight = new Map(counts.map((row) => [row.network_id, row.n]));
+    const start = this.claimRotation++ % networks.length;
+    let candidates = [...networks.slice(start), ...networks.slice(0, start)];
+    const room = new Map(candidates.map((n) => [n.id, perNetworkLimit - (inFlight.get(n.id) ?? 0)]));
+    const claimed: ClaimedPull[] = [];
+    // Round robin in fair shares: each pass offers every network an equal part of what is left.
+    while (claimed.length < limit && candidates.length > 0) {
+      const share = Math.ceil((limit - claimed.length) / candidates.length);
+      const stillHungry: Network[] = [];
+      for (const network of candidates) {
+        const take = Math.min(share, room.get(network.id)!, limit - claimed.length);
+        if (take <= 0) continue;
+        const leased = await this.lease(client, network, now, now + leaseMs, take);
+        claimed.push(...leased);
+        room.set(network.id, room.get(network.id)! - leased.length);
+        if (leased.length === take && room.get(network.id)! > 0) stillHungry.push(network);
+      }
+      candidates = stillHungry;
+    }
+    return claimed;
+  }
+
+  /** Leases up to `take` of the network's longest-due users, skipping rows a ping is writing right now. */
+  private async lease(client: pg.PoolClient, network: Network, now: number, leaseUntil: number, take: number): Promise<ClaimedPull[]> {
+    const { rows } = await client.query<{ user_id: string; lease_id: string; attempts: number; profile: Profile | null; version: number; due_at: number }>(
+      `WITH d AS MATERIALIZED (
+         SELECT user_id, due_at FROM users WHERE network_id = $1 AND ${QUEUED} AND due_at <= $2
+         ORDER BY due_at LIMIT $4 FOR UPDATE SKIP LOCKED)
+       UPDATE users u SET state = 'in_flight', lease_id = gen_random_uuid()::text, lease_until = $3,
+         attempts = u.attempts + 1, dirty = false
+       FROM d WHERE u.network_id = $1 AND u.user_id = d.user_id
+       RETURNING u.user_id, u.lease_id, u.attempts, u.profile, u.version, d.due_at`,
+      [network.id, now, leaseUntil, take],
+    );
+    return rows
+      .sort((a, b) => a.due_at - b.due_at)
+      .map((row) => ({
+        leaseId: row.lease_id,
+        network,
+        userId: row.user_id,
+        attempt: row.attempts,
+        currentProfile: row.profile,
+        currentVersion: row.version,
+      }));
+  }
+
+  async completePull(claim: ClaimedPull, completion: PullCompletion, now: number): Promise<boolean> {
+    const networkId = claim.network.id;
+    const { userId } = claim;
+    const { attempt, newVersion, retryAt } = completion;
+    const succeeded = attempt.outcome === 'ok' || attempt.outcome === 'unchanged';
+    return this.transaction(async (client) => {
+      // The whole end-of-pull transition, applied only while the lease is still ours.
+      const updated = await client.query(
+        `UPDATE users SET
+           state = CASE WHEN $4::bigint IS NOT NULL THEN 'retrying' WHEN $5 THEN 'failed'
+                        WHEN dirty THEN 'waiting' WHEN $6 THEN 'idle' ELSE 'failed' END,
+           due_at = CASE WHEN $4::bigint IS NOT NULL THEN $4::bigint WHEN NOT $5 AND dirty THEN $7::bigint ELSE NULL END,
+           attempts = CASE WHEN $4::bigint IS NULL AND NOT $5 AND dirty THEN 0 ELSE attempts END,
+           dirty = false, lease_id = NULL, lease_until = NULL,
+           last_pull_at = $7, last_outcome = $8, last_message = $9,
+           profile = COALESCE($10::json, profile),
+           version = version + CASE WHEN $10::json IS NOT NULL THEN 1 ELSE 0 END,
+           updated_at = CASE WHEN $10::json IS NOT NULL THEN $7::bigint ELSE updated_at END
+         WHERE network_id = $1 AND user_id = $2 AND lease_id = $3`,
+        [
+          networkId, userId, claim.leaseId, retryAt, completion.gaveUp, succeeded, now, attempt.outcome, attempt.message,
+          newVersion === null ? null : JSON.stringify(newVersion.profile),
+        ],
+      );
+      if (updated.rowCount === 0) return false;
+      await client.query(
+        `INSERT INTO pull_attempts (network_id, user_id, at, outcome, http_status, duration_ms, message, warnings, response_excerpt)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        [
+          networkId, userId, attempt.at, attempt.outcome, attempt.httpStatus, attempt.durationMs, attempt.message,
+          JSON.stringify(attempt.warnings), attempt.responseExcerpt,
+        ],
+      );
+      // Deletes the (keep + 1)th newest attempt of the user and every older one.
+      await client.query(
+        `DELETE FROM pull_attempts WHERE network_id = $1 AND user_id = $2 AND id <= (
+           SELECT id FROM pull_attempts WHERE network_id = $1 AND user_id = $2 ORDER BY id DESC LIMIT 1 OFFSET $3)`,
+        [networkId, userId, ATTEMPTS_KEPT_PER_USER],
+      );
+      if (newVersion !== null) {
+        await client.query(
+          `INSERT INTO profile_versions (network_id, user_id, version, profile, changed, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+          [networkId, userId, claim.currentVersion + 1, JSON.stringify(newVersion.profile), JSON.stringify(newVersion.changed), now],
+        );
+      }
+      return true;
+    });
+  }
+
+  async releaseLeases(leaseIds: readonly string[] | 'all', dueAt: number, countAttempt = false): Promise<number> {
+    const uncount = leaseIds === 'all' || !countAttempt ? 1 : 0;
+    return this.transaction(async (client) => {
+      const released = await client.query(
+        `UPDATE users SET state = 'waiting', due_at = $1, attempts = GREATEST(attempts - $2, 0), lease_id = NULL, lease_until = NULL
+         WHERE state = 'in_flight' AND ($3::text[] IS NULL OR lease_id = ANY($3::text[]))`,
+        [dueAt, uncount, leaseIds === 'all' ? null : leaseIds],
+      );
+      if (released.rowCount! > 0) await client.query('SELECT pg_notify($1, $2)', [WORK_CHANNEL, 'released']);
+      return released.rowCount!;
+    });
+  }
+
+  async nextWakeAt(after: number, skipNetworkIds: ReadonlySet<number> = new Set()): Promise<number | null> {
+    // One index probe per network (users_queued), so a paused network's long queue is never walked.
+    const [row] = await this.query<{ due: number | null; lease_end: number | null }>(
+      `SELECT
+         (SELECT min((SELECT due_at FROM users WHERE network_id = n.id AND ${QUEUED} AND due_at > $1 ORDER BY due_at LIMIT 1))
+          FROM networks n WHERE n.pull_url_template IS NOT NULL AND NOT (n.id = ANY($2::integer[]))) AS due,
+         (SELECT min(lease_until) FROM users WHERE state = 'in_flight' AND lease_until > $1) AS lease_end`,
+      [after, [...skipNetworkIds]],
+    );
+    const { due, lease_end: leaseEnd } = row!;
+    if (due === null || leaseEnd === null) return due ?? leaseEnd;
+    return Math.min(due, leaseEnd);
+  }
+
+  async getUser(networkId: number, userId: string): Promise<UserRecord | null> {
+    const [row] = await this.query<DbUser>('SELECT * FROM users WHERE network_id = $1 AND user_id = $2', [networkId, userId]);
+    if (row === undefined) return null;
+    return {
+      userId: row.user_id,
+      profile: row.profile,
+      version: row.version,
+      updatedAt: row.updated_at,
+      sync: {
+        state: row.state,
+        dirty: row.dirty,
+        dueAt: row.due_at,
+        attempts: row.attempts,
+        lastPingAt: row.last_ping_at,
+        lastPullAt: row.last_pull_at,
+        lastOutcome: row.last_outcome,
+        lastMessage: row.last_message,
+      },
+    };
+  }
+
+  async listAttempts(networkId: number, userId: string): Promise<PullAttempt[]> {
+    const rows = await this.query<{
+      at: number; outcome: PullOutcome; http_status: number | null; duration_ms: number; message: string | null;
+      warnings: string[]; response_excerpt: string | null;
+    }>('SELECT * FROM pull_attempts WHERE network_id = $1 AND user_id = $2 ORDER BY id DESC LIMIT $3', [networkId, userId, ATTEMPTS_KEPT_PER_USER]);
+    return rows.map((row) => ({
+      at: row.at,
+      outcome: row.outcome,
+      httpStatus: row.http_status,
+      durationMs: row.duration_ms,
+      message: row.message,
+      warnings: row.warnings,
+      responseExcerpt: row.response_excerpt,
+    }));
+  }
+
+  async listVersions(
+    networkId: number,
+    userId: string,
+    { limit, beforeVersion }: { limit: number; beforeVersion?: number },
+  ): Promise<ProfileVersion[]> {
+    const rows = await this.query<{ version: number; profile: Profile; changed: string[]; created_at: number }>(
+      `SELECT version, profile, changed, created_at FROM profile_versions
+       WHERE network_id = $1 AND user_id = $2 AND version < $3 ORDER BY version DESC LIMIT $4`,
+      [networkId, userId, beforeVersion ?? 2 ** 31 - 1, limit],
+    );
+    return rows.map((row) => ({ version: row.version, profile: row.profile, changed: row.changed, createdAt: row.created_at }));
+  }
+
+  async close(): Promise<void> {
+    await this.pings.flushed();
+    await this.pool.end();
+  }
+}
