@@ -1,0 +1,180 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Network, P4pApiError, P4pInputError, P4pNetworkError, validateToken } from 'p4p-sdk';
+import { readJson, startHarness, type Harness, type TestNetwork } from '../../server/test/support/p4p-harness.js';
+import { PullEndpoint } from '../../server/test/support/pull-endpoint.js';
+import { p4pError, ScriptedServer } from './support/scripted-server.js';
+
+/** Fast retries, so the failure paths finish quickly; the budget still bounds every call. */
+const FAST_RETRY = { baseDelayMs: 10, maxDelayMs: 50, totalTimeoutMs: 2_000 };
+
+function networkFor(harness: Harness, net: TestNetwork, retry = FAST_RETRY): Network {
+  return new Network({ name: net.name, key: net.key, url: harness.url, retry });
+}
+
+async function isRecorded(harness: Harness, net: TestNetwork, userId: string): Promise<boolean> {
+  const { status, body } = await readJson(harness, net, `/api/v3.0/user/${userId}/profile`);
+  assert.ok(status === 200 || body.code === 'user_not_found', JSON.stringify(body));
+  return status === 200;
+}
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => assert.fail('expected a rejection'),
+    (error: unknown) => error,
+  );
+}
+
+describe('Network against a real p4p', () => {
+  let harness: Harness;
+  let endpoint: PullEndpoint;
+  before(async () => {
+    harness = await startHarness();
+    endpoint = await PullEndpoint.start();
+  });
+  after(async () => {
+    await harness.close();
+    await endpoint.close();
+  });
+
+  it('setUserSyncUrl registers the template (p4p answers 204) and passes on its http warning', async () => {
+    const net = await harness.createNetwork();
+    const result = await networkFor(harness, net).setUserSyncUrl(endpoint.template);
+    assert.equal(result.warnings.length, 1);
+    assert.match(result.warnings[0]!, /https/i);
+    const settings = await readJson(harness, net, '/api/v3.0/network/settings');
+    assert.equal(settings.body.pull_profile_url, endpoint.template);
+  });
+
+  it('syncUser pings: p4p records the user and pulls it', async () => {
+    const net = await harness.createNetwork({ pullUrl: endpoint.template });
+    const network = networkFor(harness, net);
+    assert.equal(await isRecorded(harness, net, 'ada.l'), false);
+    await network.syncUser('ada.l');
+    assert.equal(await isRecorded(harness, net, 'ada.l'), true);
+  });
+
+  it('syncUsers sends 2 500 ids in bulk pings of at most 1 000, duplicates merged', async () => {
+    const net = await harness.createNetwork({ pullUrl: endpoint.template });
+    const ids = Array.from({ length: 2500 }, (_, i) => `bulk-${i}`);
+    await networkFor(harness, net).syncUsers([...ids, 'bulk-0', 'bulk-1']);
+    for (const id of ['bulk-0', 'bulk-999', 'bulk-1000', 'bulk-1999', 'bulk-2000', 'bulk-2499']) {
+      assert.equal(await isRecorded(harness, net, id), true, id);
+    }
+  });
+
+  it('rejects with the server code and message: wrong key (403), no pull URL yet (409), refused template (400)', async () => {
+    const net = await harness.createNetwork();
+    const wrongKey = new Network({ name: net.name, key: 'not-the-key', url: harness.url, retry: FAST_RETRY });
+    const forged = await rejection(wrongKey.syncUser('ada'));
+    assert.ok(forged instanceof P4pApiError);
+    assert.equal(forged.status, 403);
+    assert.equal(forged.code, 'token_invalid');
+    assert.match(forged.message, /signature/);
+
+    const unregistered = await rejection(networkFor(harness, net).syncUser('ada'));
+    assert.ok(unregistered instanceof P4pApiError);
+    assert.deepEqual([unregistered.status, unregistered.code], [409, 'pull_url_not_registered']);
+
+    const refused = await rejection(networkFor(harness, net).setUserSyncUrl('http://{id}.example.com/profile'));
+    assert.ok(refused instanceof P4pApiError);
+    assert.deepEqual([refused.status, refused.code], [400, 'invalid_pull_url']);
+  });
+
+  it('checks its input before sending anything', async () => {
+    const net = await harness.createNetwork({ pullUrl: endpoint.template });
+    const network = networkFor(harness, net);
+    await assert.rejects(network.syncUser('no spaces'), P4pInputError);
+    await assert.rejects(network.syncUsers(['ok', 'bad/id']), /userIds\[1\]: user id must be 1–255 characters/);
+    await assert.rejects(network.setUserSyncUrl('https://example.com/profile'), /template must contain \{id\}/);
+    await assert.rejects(network.setUserSyncUrl('ftp://example.com/{id}'), /absolute http\(s\) URL/);
+    await assert.rejects(network.setUserSyncUrl(`https://example.com/{id}?${'x'.repeat(2048)}`), /at most 2048/);
+    await assert.rejects(new Network({ name: net.name, key: net.key }).syncUser('ada'), /this Network has no url/);
+    assert.equal(await isRecorded(harness, net, 'ok'), false);
+  });
+});
+
+describe('Network retries a real p4p that is over its rate limit (429 + Retry-After)', () => {
+  let harness: Harness;
+  before(async () => {
+    harness = await startHarness({ pingRateLimit: { perSecond: 5, burst: 1000 } });
+  });
+  after(() => harness.close());
+
+  it('waits as told and succeeds; gives up at once when Retry-After is beyond its budget', async () => {
+    const endpoint = await PullEndpoint.start();
+    try {
+      const net = await harness.createNetwork({ pullUrl: endpoint.template });
+      const network = networkFor(harness, net, { ...FAST_RETRY, totalTimeoutMs: 10_000 });
+      await network.syncUsers(Array.from({ length: 1000 }, (_, i) => `drain-${i}`));
+
+      const impatient = networkFor(harness, net, { ...FAST_RETRY, totalTimeoutMs: 500 });
+      const limited = await rejection(impatient.syncUser('late'));
+      assert.ok(limited instanceof P4pApiError);
+      assert.deepEqual([limited.status, limited.code, limited.retryAfterMs], [429, 'rate_limited', 1000]);
+
+      await network.syncUser('late');
+      assert.equal(await isRecorded(harness, net, 'late'), true);
+    } finally {
+      await endpoint.close();
+    }
+  });
+});
+
+describe('Network retries (against a scripted HTTP server)', () => {
+  const servers: ScriptedServer[] = [];
+  async function scripted(script: Parameters<typeof ScriptedServer.start>[0]): Promise<ScriptedServer> {
+    const server = await ScriptedServer.start(script);
+    servers.push(server);
+    return server;
+  }
+  after(() => Promise.all(servers.map((server) => server.close())));
+  const NAME = 'retry.fyre.co';
+  const KEY = 'retry-key';
+
+  it('retries 503 and 502 with a fresh system token each time, then succeeds', async () => {
+    const server = await scripted((response, index) => {
+      if (index === 0) p4pError(response, 503, 'store_unavailable', { 'retry-after': '0' });
+      else if (index === 1) response.writeHead(502, { 'content-type': 'text/html' }).end('<h1>Bad gateway</h1>');
+      else response.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+    });
+    await new Network({ name: NAME, key: KEY, url: `${server.url}/p4p/`, retry: FAST_RETRY }).syncUser('ada');
+    assert.equal(server.received.length, 3);
+    for (const request of server.received) {
+      assert.equal(request.method, 'POST');
+      assert.equal(request.path, '/p4p/api/v3.0/user/ada/refresh');
+      const token = request.headers.authorization?.replace(/^Bearer /, '');
+      assert.equal(validateToken(token, KEY), true);
+    }
+  });
+
+  it('does not retry a 4xx other than 429', async () => {
+    const server = await scripted((response) => p4pError(response, 400, 'invalid_body'));
+    const error = await rejection(new Network({ name: NAME, key: KEY, url: server.url, retry: FAST_RETRY }).syncUsers(['a']));
+    assert.ok(error instanceof P4pApiError);
+    assert.deepEqual([error.status, error.code, error.message], [400, 'invalid_body', 'invalid_body for a test']);
+    assert.equal(server.received.length, 1);
+    assert.deepEqual(JSON.parse(server.received[0]!.body), { user_ids: ['a'] });
+  });
+
+  it('keeps retrying a 5xx until its budget is spent, then rejects with the last answer', async () => {
+    const server = await scripted((response) => response.writeHead(500).end('oops'));
+    const error = await rejection(
+      new Network({ name: NAME, key: KEY, url: server.url, retry: { ...FAST_RETRY, totalTimeoutMs: 300 } }).syncUser('ada'),
+    );
+    assert.ok(error instanceof P4pApiError);
+    assert.equal(error.code, 'http_500');
+    assert.match(error.message, /p4p answered 500 .*without a p4p error body: oops/);
+    assert.ok(server.received.length > 1, `retried (${server.received.length} requests)`);
+  });
+
+  it('rejects with P4pNetworkError when p4p cannot be reached, after retrying within the budget', async () => {
+    const server = await scripted((response) => response.end());
+    const url = server.url;
+    await server.close();
+    const error = await rejection(new Network({ name: NAME, key: KEY, url, retry: { ...FAST_RETRY, totalTimeoutMs: 300 } }).syncUser('ada'));
+    assert.ok(error instanceof P4pNetworkError);
+    assert.match(error.message, /could not reach p4p at http:\/\/127\.0\.0\.1:\d+\/api\/v3\.0\/user\/ada\/refresh within 300 ms \(\d+ attempts\)/);
+    assert.ok(error.cause instanceof Error);
+  });
+});
