@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { P4P_VERSION } from '../version.js';
 import { CliError } from './cli-error.js';
+import { doctorCommand } from './doctor-command.js';
 import { networkCommand } from './network-command.js';
 import { pingCommand } from './ping-command.js';
 import { serveCommand } from './serve-command.js';
@@ -14,7 +15,8 @@ export async function main(args: string[]): Promise<number> {
     .addCommand(serveCommand())
     .addCommand(networkCommand())
     .addCommand(tokenCommand())
-    .addCommand(pingCommand());
+    .addCommand(pingCommand())
+    .addCommand(doctorCommand());
   const exitOverride = (command: Command): void => {
     command.exitOverride();
     command.commands.forEach(exitOverride);
