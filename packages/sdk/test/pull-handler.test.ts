@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import express from 'express';
-import Fastify from 'fastify';
+import Fastify, { type FastifyRequest } from 'fastify';
 import { createFastifyPullHandler, createPullHandler, Network, type Profile, type PullHandlerOptions } from 'p4p-sdk';
 import { readJson, startHarness, type Harness, type TestNetwork } from '../../server/test/support/p4p-harness.js';
 import { waitFor } from '../../server/test/support/wait-for.js';
@@ -80,9 +80,9 @@ describe('createPullHandler against a real p4p', () => {
     const app = Fastify();
     app.get(
       '/p4p/:id',
-      createFastifyPullHandler<{ raw: import('node:http').IncomingMessage; params: unknown }>({
+      createFastifyPullHandler<FastifyRequest<{ Params: { id: string } }>>({
         ...handlerOptions(new Network({ name: net.name, key: net.key })),
-        userId: (request) => (request.params as { id: string }).id,
+        userId: (request) => request.params.id,
       }),
     );
     const origin = await app.listen({ port: 0, host: '127.0.0.1' });
