@@ -148,7 +148,8 @@ export function readValidToken(token: unknown, key: string, nowMs: number = Date
 
   const claims = decodeJson(payloadPart);
   if (!isTokenClaims(claims)) return undefined;
-  const oldestAcceptedSeconds = (typeof nowMs === 'number' ? nowMs : Date.now()) / 1000 - CLOCK_SKEW_SECONDS;
+  // Written so that NaN anywhere (a bad nowMs) means "expired", never "valid".
+  const oldestAcceptedSeconds = nowMs / 1000 - CLOCK_SKEW_SECONDS;
   if (!(claims.expires > oldestAcceptedSeconds)) return undefined;
   if (claims['exp'] !== undefined && !(typeof claims['exp'] === 'number' && claims['exp'] > oldestAcceptedSeconds)) {
     return undefined;
