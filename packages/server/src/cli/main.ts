@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { P4P_VERSION } from '../version.js';
 import { CliError } from './cli-error.js';
 import { doctorCommand } from './doctor-command.js';
+import { migrateCommand } from './migrate-command.js';
 import { networkCommand } from './network-command.js';
 import { pingCommand } from './ping-command.js';
 import { serveCommand } from './serve-command.js';
@@ -14,6 +15,7 @@ export async function main(args: string[]): Promise<number> {
     .version(P4P_VERSION)
     .addCommand(serveCommand())
     .addCommand(networkCommand())
+    .addCommand(migrateCommand())
     .addCommand(tokenCommand())
     .addCommand(pingCommand())
     .addCommand(doctorCommand());

@@ -3,7 +3,7 @@ import { generateNetworkKey, networkKeyProblem, networkNameProblem, weakKeyWarni
 import { NetworkExistsError } from '../store/store.js';
 import { USER_ID_PATTERN } from '../tokens/token-claims.js';
 import { CliError } from './cli-error.js';
-import { dataOption, withStore } from './options.js';
+import { dataOption, databaseOption, describeLocation, withStore, type StoreLocation } from './options.js';
 
 export function networkCommand(): Command {
   const network = new Command('network').description('create and list networks (tenants)');
@@ -15,8 +15,9 @@ export function networkCommand(): Command {
     .addOption(new Option('--key <key>', 'the network key shared with the customer (printable, no spaces; 16+ characters recommended)'))
     .addOption(new Option('--owner <user-id...>', 'user ids whose tokens count as system tokens'))
     .addOption(dataOption())
+    .addOption(databaseOption())
     .option('--json', 'print JSON')
-    .action(async (name: string, options: { key?: string; owner?: string[]; data: string; json?: boolean }) => {
+    .action(async (name: string, options: { key?: string; owner?: string[]; json?: boolean } & StoreLocation) => {
       const problem = networkNameProblem(name) ?? (options.key === undefined ? null : networkKeyProblem(options.key));
       if (problem !== null) throw new CliError(problem);
       const badOwner = options.owner?.find((owner) => !USER_ID_PATTERN.test(owner));
@@ -24,11 +25,11 @@ export function networkCommand(): Command {
       const key = options.key ?? generateNetworkKey();
       const weak = weakKeyWarning(key);
       if (weak !== null) process.stderr.write(`p4p: ${weak}\n`);
-      const created = await withStore(options.data, async (store) => {
+      const created = await withStore(options, async (store) => {
         try {
           return await store.createNetwork({ name, key, owners: options.owner ?? [] }, Date.now());
         } catch (error) {
-          if (error instanceof NetworkExistsError) throw new CliError(`network ${name} already exists in ${options.data}`);
+          if (error instanceof NetworkExistsError) throw new CliError(`network ${name} already exists in ${describeLocation(options)}`);
           throw error;
         }
       }, { create: true });
@@ -40,12 +41,13 @@ export function networkCommand(): Command {
     .command('list')
     .description('list the networks and their pull URLs')
     .addOption(dataOption())
+    .addOption(databaseOption())
     .option('--json', 'print JSON')
-    .action(async (options: { data: string; json?: boolean }) => {
-      const networks = await withStore(options.data, (store) => store.listNetworks());
+    .action(async (options: { json?: boolean } & StoreLocation) => {
+      const networks = await withStore(options, (store) => store.listNetworks());
       const rows = networks.map((n) => ({ name: n.name, pull_profile_url: n.pullUrlTemplate, owners: n.owners }));
       if (options.json) console.log(JSON.stringify(rows));
-      else if (rows.length === 0) console.log(`no networks in ${options.data}; create one with: p4p network create NAME`);
+      else if (rows.length === 0) console.log(`no networks in ${describeLocation(options)}; create one with: p4p network create NAME`);
       else for (const row of rows) console.log(`${row.name}\t${row.pull_profile_url ?? '(no pull URL yet)'}`);
     });
 

@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import { InvalidArgumentError, Option } from 'commander';
+import { PostgresStore } from '../store/postgres/postgres-store.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
+import type { Store } from '../store/store.js';
 import { CliError } from './cli-error.js';
 
 /** An argument parser for integers in [min, max]. */
@@ -27,26 +29,75 @@ export function dataOption(): Option {
   return new Option('--data <dir>', 'directory of the SQLite database').env('P4P_DATA').default('./data');
 }
 
+/** `--database URL` (P4P_DATABASE_URL), shared by every command that opens the store: PostgreSQL instead of --data. */
+export function databaseOption(): Option {
+  return new Option('--database <url>', 'PostgreSQL database shared by every p4p process (postgres://user@host:5432/db); default: SQLite in --data')
+    .env('P4P_DATABASE_URL')
+    .argParser(postgresUrl);
+}
+
+/** Parses --database: a postgres:// or postgresql:// URL. */
+export function postgresUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InvalidArgumentError('expected a URL like postgres://user@host:5432/database.');
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new InvalidArgumentError(`expected a postgres:// URL, not ${url.protocol}//.`);
+  }
+  return value;
+}
+
+/** The URL without its password, for messages. */
+export function safeDatabaseUrl(value: string): string {
+  const url = new URL(value);
+  if (url.password !== '') url.password = '***';
+  return url.toString();
+}
+
+/** Where a command finds the store: the PostgreSQL database when given, else the SQLite data directory. */
+export interface StoreLocation {
+  data: string;
+  database?: string;
+}
+
+/** The store's place, for messages. */
+export function describeLocation(location: StoreLocation): string {
+  return location.database === undefined ? location.data : safeDatabaseUrl(location.database);
+}
+
 /** What to add to a DataDirError so the user knows what to do. */
 export const DATA_DIR_HINT = 'check that the directory is readable and writable, or pass --data';
 
 /**
- * Runs `use` with the store in `dataDir` open, and closes it whatever happens.
- * Only `create` may make a new data directory; reading commands need one.
+ * Runs `use` with the store open, and closes it whatever happens. With
+ * SQLite only `create` may make a new data directory; reading commands need
+ * one. (A bare string is a data directory.)
  */
 export async function withStore<T>(
-  dataDir: string,
-  use: (store: SqliteStore) => Promise<T>,
+  location: StoreLocation | string,
+  use: (store: Store) => Promise<T>,
   { create = false }: { create?: boolean } = {},
 ): Promise<T> {
-  if (!create && !existsSync(dataDir)) {
-    throw new CliError(`no data directory ${dataDir}; create a network first (p4p network create NAME), or pass --data`);
-  }
-  let store: SqliteStore;
-  try {
-    store = SqliteStore.open({ dataDir });
-  } catch (error) {
-    throw new CliError(`${(error as Error).message}; ${DATA_DIR_HINT}`, { cause: error });
+  const { data, database } = typeof location === 'string' ? { data: location, database: undefined } : location;
+  let store: Store;
+  if (database !== undefined) {
+    try {
+      store = await PostgresStore.open({ url: database, poolMax: 2 });
+    } catch (error) {
+      throw new CliError(`cannot use the database at ${safeDatabaseUrl(database)}: ${(error as Error).message}; check --database (P4P_DATABASE_URL)`, { cause: error });
+    }
+  } else {
+    if (!create && !existsSync(data)) {
+      throw new CliError(`no data directory ${data}; create a network first (p4p network create NAME), or pass --data or --database`);
+    }
+    try {
+      store = SqliteStore.open({ dataDir: data });
+    } catch (error) {
+      throw new CliError(`${(error as Error).message}; ${DATA_DIR_HINT}`, { cause: error });
+    }
   }
   try {
     return await use(store);

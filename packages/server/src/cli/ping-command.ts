@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { sendPing, type PingAnswer } from '../client/send-ping.js';
 import { userIdProblem } from '../tokens/token-claims.js';
 import { CliError } from './cli-error.js';
-import { dataOption } from './options.js';
+import { dataOption, databaseOption, type StoreLocation } from './options.js';
 import { findNetwork } from './token-command.js';
 
 export function pingCommand(): Command {
@@ -11,12 +11,13 @@ export function pingCommand(): Command {
     .argument('<network>', 'network name')
     .argument('<user-id>', 'the user whose profile changed')
     .addOption(new Option('--url <url>', 'p4p base URL').env('P4P_URL').default('http://127.0.0.1:8080'))
-    .addOption(new Option('--key <key>', 'network key (default: read from the data directory)').env('P4P_KEY'))
+    .addOption(new Option('--key <key>', 'network key (default: read from the store, --data or --database)').env('P4P_KEY'))
     .addOption(dataOption())
-    .action(async (networkName: string, userId: string, options: { url: string; key?: string; data: string }) => {
+    .addOption(databaseOption())
+    .action(async (networkName: string, userId: string, options: { url: string; key?: string } & StoreLocation) => {
       const problem = userIdProblem(userId);
       if (problem !== null) throw new CliError(problem);
-      const key = options.key ?? (await findNetwork(options.data, networkName)).keys[0]!;
+      const key = options.key ?? (await findNetwork(options, networkName)).keys[0]!;
       let answer: PingAnswer;
       try {
         answer = await sendPing(options.url, networkName, key, userId);

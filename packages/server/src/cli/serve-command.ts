@@ -4,9 +4,10 @@ import { quickstart } from '../demo/quickstart.js';
 import { createLogger } from '../log/create-logger.js';
 import { startServer } from '../server/p4p-server.js';
 import { DataDirError } from '../store/sqlite/sqlite-store.js';
-import { checkServeConfig, DEFAULT_SERVE_CONFIG as D, type ServeConfig } from '../server/serve-config.js';
+import { checkServeConfig, DEFAULT_DATABASE_LIMITS, DEFAULT_SERVE_CONFIG as D, SERVE_ROLES, type ServeConfig, type ServeRole } from '../server/serve-config.js';
+import { StoreUnavailableError } from '../store/store.js';
 import { CliError } from './cli-error.js';
-import { DATA_DIR_HINT, dataOption, integerIn, oneOf } from './options.js';
+import { DATA_DIR_HINT, dataOption, databaseOption, integerIn, oneOf, safeDatabaseUrl } from './options.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
 
@@ -17,7 +18,8 @@ function intOption(flag: string, description: string, fallback: number, min: num
 }
 
 interface ServeOptions {
-  port: number; host: string; data: string; allowPrivateTargets?: boolean; durability: ServeConfig['durability'];
+  port: number; host: string; data: string; database?: string; role: ServeRole; databasePoolMax: number;
+  databaseStatementTimeoutMs: number; allowPrivateTargets?: boolean; durability: ServeConfig['durability']; pullLeaseMarginMs: number;
   logLevel: Level; pullConcurrency: number; pullPerNetwork: number; pullConnectTimeoutMs: number; pullTimeoutMs: number;
   pullMaxBytes: number; retryBaseMs: number; retryMaxMs: number; retryMaxAttempts: number; pingRate: number; pingBurst: number;
   demo?: boolean;
@@ -28,6 +30,11 @@ function configFrom(options: ServeOptions): ServeConfig {
     host: options.host,
     port: options.port,
     dataDir: options.data,
+    database:
+      options.database === undefined
+        ? null
+        : { url: options.database, poolMax: options.databasePoolMax, statementTimeoutMs: options.databaseStatementTimeoutMs },
+    role: options.role,
     durability: options.durability,
     // The demo's identity system runs on loopback.
     allowPrivateTargets: options.allowPrivateTargets === true || booleanEnv('P4P_ALLOW_PRIVATE_TARGETS') || options.demo === true,
@@ -39,6 +46,7 @@ function configFrom(options: ServeOptions): ServeConfig {
       totalTimeoutMs: options.pullTimeoutMs,
       maxBodyBytes: options.pullMaxBytes,
       tokenTtlSeconds: D.pull.tokenTtlSeconds,
+      leaseMarginMs: options.pullLeaseMarginMs,
     },
     retry: { baseDelayMs: options.retryBaseMs, maxDelayMs: options.retryMaxMs, maxAttempts: options.retryMaxAttempts },
     pingRateLimit: { perSecond: options.pingRate, burst: options.pingBurst },
@@ -65,10 +73,14 @@ function stopSignal(): Promise<string> {
 
 export function serveCommand(): Command {
   return new Command('serve')
-    .description('run the HTTP API and the pull workers on the SQLite store in --data')
+    .description('run the HTTP API and the pull workers on the SQLite store in --data, or on the PostgreSQL --database')
     .addOption(new Option('--port <n>', 'port to listen on (0: any free port)').env('P4P_PORT').argParser(integerIn(0, 65535)).default(D.port))
     .addOption(new Option('--host <address>', 'address to listen on').env('P4P_HOST').default(D.host))
     .addOption(dataOption())
+    .addOption(databaseOption())
+    .addOption(new Option('--role <role>', 'all: API and pulls; api: accept pings and serve the API only; worker: pull only (api and worker need --database)').env('P4P_ROLE').argParser(oneOf(SERVE_ROLES)).default(D.role))
+    .addOption(intOption('database-pool-max', 'most PostgreSQL connections this process opens', DEFAULT_DATABASE_LIMITS.poolMax, 2, 1000))
+    .addOption(intOption('database-statement-timeout-ms', 'longest a PostgreSQL statement, or the wait for a connection, may take', DEFAULT_DATABASE_LIMITS.statementTimeoutMs, 100, 600_000))
     .addOption(new Option('--allow-private-targets', 'allow pull URLs on loopback, private and link-local addresses (env: P4P_ALLOW_PRIVATE_TARGETS=true|false)'))
     .addOption(new Option('--durability <level>', 'power: every ping survives power loss; process: survives a p4p crash only').env('P4P_DURABILITY').argParser(oneOf(['power', 'process'] as const)).default(D.durability))
     .addOption(new Option('--log-level <level>', 'log level').env('P4P_LOG_LEVEL').argParser(oneOf(LOG_LEVELS)).default(D.logLevel))
@@ -76,6 +88,7 @@ export function serveCommand(): Command {
     .addOption(intOption('pull-per-network', 'pulls in flight per network', D.pull.perNetworkConcurrency, 1, 4096))
     .addOption(intOption('pull-connect-timeout-ms', 'connect timeout of a pull', D.pull.connectTimeoutMs, 100, 60_000))
     .addOption(intOption('pull-timeout-ms', 'total timeout of a pull', D.pull.totalTimeoutMs, 100, 120_000))
+    .addOption(intOption('pull-lease-margin-ms', 'how long a lease outlives the pull timeout: how soon the pulls of a dead process are taken over', D.pull.leaseMarginMs, 1000, 600_000))
     .addOption(intOption('pull-max-bytes', 'largest pull answer accepted', D.pull.maxBodyBytes, 1024, 16 * 1024 * 1024))
     .addOption(intOption('retry-base-ms', 'delay before the first retry; doubles each time', D.retry.baseDelayMs, 10, 3_600_000))
     .addOption(intOption('retry-max-ms', 'longest delay between retries', D.retry.maxDelayMs, 10, 86_400_000))
@@ -95,10 +108,16 @@ export function serveCommand(): Command {
       try {
         server = await startServer(config, log);
       } catch (error) {
-        const hint = error instanceof DataDirError ? `; ${DATA_DIR_HINT}` : '';
+        const hint =
+          error instanceof DataDirError
+            ? `; ${DATA_DIR_HINT}`
+            : error instanceof StoreUnavailableError && config.database !== null
+              ? `; is PostgreSQL at ${safeDatabaseUrl(config.database.url)} running? (--database, P4P_DATABASE_URL)`
+              : '';
         throw new CliError(`cannot start: ${(error as Error).message}${hint}`, { cause: error });
       }
-      log.info({ event: 'listening', url: server.url, data: config.dataDir }, `p4p listening on ${server.url}`);
+      const store = config.database === null ? { data: config.dataDir } : { database: safeDatabaseUrl(config.database.url) };
+      log.info({ event: 'listening', url: server.url, role: config.role, ...store }, `p4p listening on ${server.url}`);
       // Listen for signals before the demo's setup, so a SIGTERM during it still drains.
       const stopping = stopSignal();
       let stopDemo: (() => Promise<void>) | undefined;

@@ -2,12 +2,13 @@ import { Command, Option } from 'commander';
 import type { Network } from '../store/store.js';
 import { buildSystemToken } from '../tokens/sign-token.js';
 import { CliError } from './cli-error.js';
-import { dataOption, integerIn, withStore } from './options.js';
+import { dataOption, databaseOption, describeLocation, integerIn, withStore, type StoreLocation } from './options.js';
 
-/** The network `name` from the store in `dataDir`, or a CliError saying how to create it. */
-export async function findNetwork(dataDir: string, name: string): Promise<Network> {
-  const network = await withStore(dataDir, (store) => store.getNetwork(name));
-  if (network === null) throw new CliError(`no network ${name} in ${dataDir}; create it with: p4p network create ${name}`);
+/** The network `name` from the store (a bare string is a data directory), or a CliError saying how to create it. */
+export async function findNetwork(location: StoreLocation | string, name: string): Promise<Network> {
+  const network = await withStore(location, (store) => store.getNetwork(name));
+  const where = typeof location === 'string' ? location : describeLocation(location);
+  if (network === null) throw new CliError(`no network ${name} in ${where}; create it with: p4p network create ${name}`);
   return network;
 }
 
@@ -19,8 +20,9 @@ export function tokenCommand(): Command {
     .requiredOption('--network <name>', 'network name')
     .addOption(new Option('--ttl <seconds>', 'lifetime').argParser(integerIn(1, 30 * 24 * 3600)).default(3600))
     .addOption(dataOption())
-    .action(async (options: { network: string; ttl: number; data: string }) => {
-      const network = await findNetwork(options.data, options.network);
+    .addOption(databaseOption())
+    .action(async (options: { network: string; ttl: number } & StoreLocation) => {
+      const network = await findNetwork(options, options.network);
       console.log(buildSystemToken(network.name, network.keys[0]!, options.ttl));
     });
   return token;

@@ -4,12 +4,33 @@ import { MAX_BULK_USER_IDS } from '../http/routes/ping-routes.js';
 import type { SqliteDurability } from '../store/sqlite/sqlite-store.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../sync/retry-policy.js';
 
+/** What a process does: accept pings and serve the API, pull, or both. */
+export const SERVE_ROLES = ['all', 'api', 'worker'] as const;
+export type ServeRole = (typeof SERVE_ROLES)[number];
+
+/** The shared PostgreSQL database, when one is used instead of the SQLite data directory. */
+export interface DatabaseConfig {
+  /** postgres://… */
+  url: string;
+  /** Most connections this process opens. Default 10. */
+  poolMax: number;
+  /** Longest a statement (or the wait for a connection) may take, in ms. Default 5000. */
+  statementTimeoutMs: number;
+}
+
+/** Defaults of the PostgreSQL pool limits. */
+export const DEFAULT_DATABASE_LIMITS = { poolMax: 10, statementTimeoutMs: 5000 } as const;
+
 /** Everything `p4p serve` can be told, validated once at start. */
 export interface ServeConfig {
   host: string;
   port: number;
-  /** Directory of the SQLite database. */
+  /** Directory of the SQLite database; unused when `database` is set. */
   dataDir: string;
+  /** PostgreSQL instead of SQLite; null: SQLite in `dataDir`. */
+  database: DatabaseConfig | null;
+  role: ServeRole;
+  /** SQLite only: PostgreSQL commits every ping with synchronous_commit on. */
   durability: SqliteDurability;
   allowPrivateTargets: boolean;
   logLevel: Level;
@@ -31,12 +52,20 @@ export interface PullConfig {
   maxBodyBytes: number;
   /** Lifetime of the lftoken sent with a pull. Default 300 (the spec allows at most 3600). */
   tokenTtlSeconds: number;
+  /**
+   * A lease outlives the longest pull by this margin, in ms. Default 30000.
+   * With several processes it is how long a dead process's pulls wait before
+   * another process takes them over.
+   */
+  leaseMarginMs: number;
 }
 
 export const DEFAULT_SERVE_CONFIG: ServeConfig = {
   host: '127.0.0.1',
   port: 8080,
   dataDir: './data',
+  database: null,
+  role: 'all',
   durability: 'power',
   allowPrivateTargets: false,
   logLevel: 'info',
@@ -47,16 +76,14 @@ export const DEFAULT_SERVE_CONFIG: ServeConfig = {
     totalTimeoutMs: 10_000,
     maxBodyBytes: 256 * 1024,
     tokenTtlSeconds: 300,
+    leaseMarginMs: 30_000,
   },
   retry: DEFAULT_RETRY_POLICY,
   pingRateLimit: DEFAULT_PING_RATE_LIMIT,
 };
 
-/** A lease outlives the longest pull by this margin, in ms. */
-const LEASE_MARGIN_MS = 30_000;
-
 export function leaseMsFor(pull: PullConfig): number {
-  return pull.totalTimeoutMs + LEASE_MARGIN_MS;
+  return pull.totalTimeoutMs + pull.leaseMarginMs;
 }
 
 /** Rules between settings; each single value is checked where it is parsed. Throws with what to fix. */
@@ -71,6 +98,9 @@ export function checkServeConfig(config: ServeConfig): ServeConfig {
   if (config.retry.baseDelayMs > config.retry.maxDelayMs) problems.push('--retry-base-ms must not exceed --retry-max-ms');
   if (config.pingRateLimit.perSecond > 0 && config.pingRateLimit.burst < MAX_BULK_USER_IDS) {
     problems.push(`--ping-burst must be at least ${MAX_BULK_USER_IDS}, the size of a full bulk ping`);
+  }
+  if (config.role !== 'all' && config.database === null) {
+    problems.push(`--role ${config.role} needs a shared database (--database postgres://…): with SQLite one process does everything`);
   }
   if (problems.length > 0) throw new Error(problems.join('; '));
   return config;

@@ -16,7 +16,7 @@ import {
 } from '../store.js';
 import { GroupCommit } from './group-commit.js';
 import { normalise } from './postgres-errors.js';
-import { migrate } from './postgres-migrations.js';
+import { migrate, SCHEMA_VERSION } from './postgres-migrations.js';
 
 export interface PostgresStoreOptions {
   /** postgres://user@host:port/database */
@@ -150,6 +150,19 @@ export class PostgresStore implements Store {
       throw normalise(error);
     }
     return new PostgresStore(pool);
+  }
+
+  /** Applies pending migrations and closes: `p4p migrate`. */
+  static async migrate(url: string): Promise<{ applied: number[]; version: number }> {
+    const client = new pg.Client({ connectionString: url, application_name: 'p4p-migrate' });
+    try {
+      await client.connect();
+      return { applied: await migrate(client), version: SCHEMA_VERSION };
+    } catch (error) {
+      throw normalise(error);
+    } finally {
+      await client.end().catch(() => undefined);
+    }
   }
 
   /** Runs `work` in one transaction on one connection; a broken connection is discarded, never reused. */

@@ -1,0 +1,70 @@
+import pg from 'pg';
+import type { Logger } from 'pino';
+import { WORK_CHANNEL } from './postgres-store.js';
+
+/** Pause before reconnecting after the listening connection failed, in ms; doubles up to the maximum. */
+const RECONNECT_MIN_MS = 250;
+const RECONNECT_MAX_MS = 5000;
+
+/**
+ * LISTENs on the work channel on a connection of its own and calls `onWork`
+ * for every notification: a ping taken by any process wakes the pull
+ * workers of every process. It reconnects by itself after the database
+ * restarts, and calls `onWork` after each (re)connection, since
+ * notifications sent while it was away are lost.
+ */
+export class WorkListener {
+  private client: pg.Client | null = null;
+  private stopped = false;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private delayMs = RECONNECT_MIN_MS;
+
+  private constructor(
+    private readonly url: string,
+    private readonly onWork: () => void,
+    private readonly log: Logger,
+  ) {}
+
+  static start(url: string, onWork: () => void, log: Logger): WorkListener {
+    const listener = new WorkListener(url, onWork, log);
+    void listener.connect();
+    return listener;
+  }
+
+  private async connect(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.url, application_name: 'p4p-listen', keepAlive: true });
+    this.client = client;
+    client.on('notification', () => this.onWork());
+    client.on('error', (error) => this.lost(client, error));
+    client.on('end', () => this.lost(client, null));
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${WORK_CHANNEL}`);
+    } catch (error) {
+      this.lost(client, error);
+      return;
+    }
+    if (this.delayMs > RECONNECT_MIN_MS) this.log.info({ event: 'listen_restored' }, 'listening for work notifications again');
+    this.delayMs = RECONNECT_MIN_MS;
+    this.onWork();
+  }
+
+  /** The connection is gone (once per connection): try again after a pause. */
+  private lost(client: pg.Client, error: unknown): void {
+    if (this.client !== client || this.stopped) return;
+    this.client = null;
+    client.end().catch(() => undefined);
+    this.log.warn({ event: 'listen_lost', err: error ?? undefined, retry_ms: this.delayMs }, 'lost the work notification connection; reconnecting');
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      void this.connect();
+    }, this.delayMs);
+    this.delayMs = Math.min(this.delayMs * 2, RECONNECT_MAX_MS);
+  }
+
+  async close(): Promise<void> {
+    this.stopped = true;
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    await this.client?.end().catch(() => undefined);
+  }
+}
