@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Network, P4pApiError, P4pInputError, P4pNetworkError, validateToken } from 'p4p-sdk';
+import { MAX_BULK_USER_IDS, Network, P4pApiError, P4pInputError, P4pNetworkError, validateToken } from 'p4p-sdk';
+import { MAX_BULK_USER_IDS as SERVER_MAX_BULK_USER_IDS } from '../../server/src/http/routes/ping-routes.js';
 import { readJson, startHarness, type Harness, type TestNetwork } from '../../server/test/support/p4p-harness.js';
 import { PullEndpoint } from '../../server/test/support/pull-endpoint.js';
 import { p4pError, ScriptedServer } from './support/scripted-server.js';
@@ -54,7 +55,8 @@ describe('Network against a real p4p', () => {
     assert.equal(await isRecorded(harness, net, 'ada.l'), true);
   });
 
-  it('syncUsers sends 2 500 ids in bulk pings of at most 1 000, duplicates merged', async () => {
+  it('syncUsers sends 2 500 ids in bulk pings of at most 1 000 (the server limit), duplicates merged', async () => {
+    assert.equal(MAX_BULK_USER_IDS, SERVER_MAX_BULK_USER_IDS);
     const net = await harness.createNetwork({ pullUrl: endpoint.template });
     const ids = Array.from({ length: 2500 }, (_, i) => `bulk-${i}`);
     await networkFor(harness, net).syncUsers([...ids, 'bulk-0', 'bulk-1']);
