@@ -44,6 +44,7 @@ export {
   type RegistrationResult,
 } from './client/network.js';
 export { DEFAULT_RETRY_POLICY, type RetryPolicy } from './client/retry-policy.js';
+export { parseRetryAfter } from './retry-after.js';
 export {
   createPullHandler,
   type PullHandler,

@@ -3,7 +3,8 @@
  * succeeds, fails for good, or its time budget runs out.
  */
 import { P4pApiError, P4pNetworkError } from '../errors.js';
-import { isRetryableStatus, parseRetryAfter, retryDelayMs, type RetryPolicy } from './retry-policy.js';
+import { parseRetryAfter } from '../retry-after.js';
+import { isRetryableStatus, retryDelayMs, type RetryPolicy } from './retry-policy.js';
 
 export interface P4pRequest {
   method: 'POST';
