@@ -6,6 +6,8 @@ import { ratioRow, type ResultRow } from '../support/report.js';
 import type { BenchSettings } from '../support/settings.js';
 
 let runNumber = 0;
+/** Share of the offered rate a server must acknowledge for its latency at that rate to count. */
+const MIN_RATE_KEPT = 0.95;
 
 /** A warm-up load, then the measured saturating load, each on users no one has pinged yet. */
 export async function saturatingPings(target: PingTarget, settings: BenchSettings): Promise<PingLoadResult> {
@@ -55,10 +57,15 @@ export async function ingestRows(endpoint: PullEndpointProcess, settings: BenchS
     const atHalf = { durationSeconds: settings.loadSeconds, overallRate: halfRate };
     const bareAtHalf = await withBarePingServer(serve.network, serve.key, (target) => pingLoad(target, { ...atHalf, userPrefix: `h${runNumber++}u` }));
     const productAtHalf = checked(await pingLoad(targetOf(serve), { ...atHalf, userPrefix: `h${runNumber++}u` }));
-    rows.push(
-      ratioRow(`3 ingest p99 latency at ${halfRate} pings/s (half the bare maximum)`, 'ms', productAtHalf.p99Ms, bareAtHalf.p99Ms, '<=', 3,
-        `p50 ${productAtHalf.p50Ms} ms vs bare ${bareAtHalf.p50Ms} ms; p4p acknowledged ${Math.round(productAtHalf.pingsPerSecond)} pings/s`),
-    );
+    const kept = productAtHalf.pingsPerSecond / halfRate;
+    const latency = ratioRow(`3 ingest p99 latency at ${halfRate} pings/s (half the bare maximum)`, 'ms', productAtHalf.p99Ms, bareAtHalf.p99Ms, '<=', 3,
+      `p50 ${productAtHalf.p50Ms} ms vs bare ${bareAtHalf.p50Ms} ms; p4p acknowledged ${Math.round(productAtHalf.pingsPerSecond)} pings/s`);
+    // autocannon's connections wait for each answer, so a server that cannot keep up shows a bounded latency and a lower rate instead.
+    if (kept < MIN_RATE_KEPT) {
+      latency.pass = false;
+      latency.detail += ` (${Math.round(kept * 100)} % of the offered rate: p4p cannot sustain it, so the latency is not comparable)`;
+    }
+    rows.push(latency);
     return saturated;
   });
   const processOnly = await withIngestServe(sqliteLocation(), endpoint, { durability: 'process' }, (serve) => saturatingPings(targetOf(serve), settings));

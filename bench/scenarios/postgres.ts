@@ -62,12 +62,12 @@ export async function postgresRows(endpoint: PullEndpointProcess, settings: Benc
   const pullStore = await postgresLocation();
   let pullsPerSecond: number;
   try {
-    pullsPerSecond = await withServe(pullStore, endpoint.template, {}, (serve) => productPullsPerSecond(serve, endpoint, userIdRange('t', settings.pullUsers)));
+    pullsPerSecond = await withServe(pullStore, endpoint.template, {}, (serve) => productPullsPerSecond(serve, endpoint, userIdRange('t', settings.scalePullUsers)));
   } finally {
     await pullStore.dispose();
   }
   await endpoint.control({ reset: true });
-  const undici = await undiciPullsPerSecond(endpoint, settings.pullUsers);
+  const undici = await undiciPullsPerSecond(endpoint, settings.scalePullUsers);
   const pulls = ratioRow(ROW_NAMES[1]!, 'pulls/s', pullsPerSecond, undici, '>=', 0.5);
 
   const freshStore = await postgresLocation();

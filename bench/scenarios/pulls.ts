@@ -51,8 +51,8 @@ function seededRandom(seed: number): () => number {
 
 const MAX_PINGS_PER_USER = 50;
 const ENDPOINT_DELAY_MS = 50;
-/** Bulk pings of one burst sent at once. */
-const BURST_CONCURRENCY = 8;
+/** Bulk pings in flight at once, burst after burst. */
+const BULK_PINGS_IN_FLIGHT = 8;
 
 /**
  * Row 7: every user gets 1–50 pings, sent as bursts of bulk pings (burst r
@@ -69,10 +69,8 @@ export async function coalescingRows(endpoint: PullEndpointProcess, settings: Be
   try {
     await endpoint.control({ reset: true, delayMs: ENDPOINT_DELAY_MS });
     const stats = await withServe(store, endpoint.template, {}, async (serve) => {
-      for (let burst = 0; burst < MAX_PINGS_PER_USER; burst++) {
-        const pinged = userIds.filter((_, i) => pingsPerUser[i]! > burst);
-        await forEachConcurrently(bulkChunks(pinged), BURST_CONCURRENCY, (chunk) => serve.bulkPing(chunk));
-      }
+      const bursts = Array.from({ length: MAX_PINGS_PER_USER }, (_, burst) => userIds.filter((_, i) => pingsPerUser[i]! > burst));
+      await forEachConcurrently(bursts.flatMap(bulkChunks), BULK_PINGS_IN_FLIGHT, (chunk) => serve.bulkPing(chunk));
       return waitEndpointQuiet(endpoint, userIds.length);
     });
     if (stats.distinctUsers !== userIds.length) throw new Error(`${stats.distinctUsers} of ${userIds.length} users were pulled`);

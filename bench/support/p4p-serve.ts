@@ -70,7 +70,7 @@ export class P4pServe {
   static async start(store: StoreLocation, key: string, options: ServeOptions = {}): Promise<P4pServe> {
     const port = await freePort();
     const concurrency = String(options.pullConcurrency ?? PULL_CONCURRENCY);
-    const child = BenchChild.start('p4p serve', [], P4P_BIN, [
+    const child = BenchChild.start('p4p serve', cpuProfileArgs(), P4P_BIN, [
       'serve', ...store.args, '--host', '127.0.0.1', '--port', String(port),
       '--durability', options.durability ?? 'power', '--allow-private-targets', '--log-level', 'warn',
       '--ping-rate', '0', '--pull-concurrency', concurrency, '--pull-per-network', concurrency,
@@ -117,6 +117,12 @@ export class P4pServe {
   stop(): Promise<void> {
     return this.child.stop();
   }
+}
+
+/** With BENCH_CPU_PROF=<dir>, every serve writes a V8 CPU profile there when it stops (see bench/top-functions.ts). */
+function cpuProfileArgs(): string[] {
+  const dir = process.env.BENCH_CPU_PROF;
+  return dir === undefined || dir === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`];
 }
 
 /** Pulls in flight in p4p (`--pull-concurrency` and `--pull-per-network`), and the concurrency of the pull baselines. */

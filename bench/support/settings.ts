@@ -11,7 +11,7 @@ export interface BenchSettings {
   coalescingUsers: number;
   /** Stored profiles of the large database of row 9 (the small one has 10,000). */
   scaleProfiles: number;
-  /** Users queued for the pull rate of row 9 and row 10. */
+  /** Users queued for the pull rates of rows 9 and 10. */
   scalePullUsers: number;
   /** Distinct tokens of the verification microbenchmark (row 4). */
   tokens: number;
@@ -19,7 +19,7 @@ export interface BenchSettings {
 
 export function benchSettings(quick: boolean): BenchSettings {
   return quick
-    ? { quick, loadSeconds: 3, warmupSeconds: 1, pullUsers: 10_000, coalescingUsers: 2_000, scaleProfiles: 100_000, scalePullUsers: 5_000, tokens: 20_000 }
+    ? { quick, loadSeconds: 2, warmupSeconds: 1, pullUsers: 5_000, coalescingUsers: 2_000, scaleProfiles: 50_000, scalePullUsers: 3_000, tokens: 20_000 }
     : { quick, loadSeconds: 10, warmupSeconds: 2, pullUsers: 50_000, coalescingUsers: 10_000, scaleProfiles: 1_000_000, scalePullUsers: 10_000, tokens: 100_000 };
 }
 

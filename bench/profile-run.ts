@@ -1,0 +1,27 @@
+/**
+ * `BENCH_CPU_PROF=/tmp/prof node --import tsx bench/profile-run.ts ingest|pulls`:
+ * one scenario with `p4p serve --cpu-prof`, for the findings in docs/benchmarks.md.
+ */
+import { BenchChild } from './support/child-process.js';
+import { sqliteLocation, withServe } from './support/p4p-serve.js';
+import { PullEndpointProcess } from './support/pull-endpoint.js';
+import { productPullsPerSecond, userIdRange } from './support/pull-runs.js';
+import { benchSettings } from './support/settings.js';
+import { saturatingPings, targetOf, withIngestServe } from './scenarios/ingest.js';
+
+const what = process.argv[2];
+const settings = benchSettings(false);
+const endpoint = await PullEndpointProcess.start();
+try {
+  if (what === 'ingest') {
+    const result = await withIngestServe(sqliteLocation(), endpoint, {}, (serve) => saturatingPings(targetOf(serve), settings));
+    console.log(`ingest: ${Math.round(result.pingsPerSecond)} pings/s`);
+  } else if (what === 'pulls') {
+    const store = sqliteLocation();
+    const rate = await withServe(store, endpoint.template, {}, (serve) => productPullsPerSecond(serve, endpoint, userIdRange('t', settings.pullUsers)));
+    await store.dispose();
+    console.log(`pulls: ${Math.round(rate)} pulls/s`);
+  } else throw new Error('say ingest or pulls');
+} finally {
+  await BenchChild.stopAll();
+}
