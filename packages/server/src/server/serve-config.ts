@@ -92,7 +92,8 @@ export function checkServeConfig(config: ServeConfig): ServeConfig {
   if (config.pull.connectTimeoutMs > config.pull.totalTimeoutMs) {
     problems.push('--pull-connect-timeout-ms must not exceed --pull-timeout-ms');
   }
-  if (config.pull.perNetworkConcurrency > config.pull.concurrency) {
+  // With a shared database the per-network limit counts every process's pulls, so it may exceed one process's concurrency.
+  if (config.database === null && config.pull.perNetworkConcurrency > config.pull.concurrency) {
     problems.push('--pull-per-network must not exceed --pull-concurrency');
   }
   if (config.retry.baseDelayMs > config.retry.maxDelayMs) problems.push('--retry-base-ms must not exceed --retry-max-ms');

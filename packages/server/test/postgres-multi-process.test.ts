@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { buildSystemToken } from '../src/tokens/sign-token.js';
+import { ChangingUsers } from './support/ping-load.js';
+import { createTestDatabase, postgresSkip, type TestDatabase } from './support/postgres.js';
+import { PullEndpoint } from './support/pull-endpoint.js';
+import { runCli } from './support/run-cli.js';
+import { ServeProcess } from './support/serve-process.js';
+import { waitFor } from './support/wait-for.js';
+
+/**
+ * Three real `p4p serve` processes (the compiled dist/) on one PostgreSQL
+ * database, pinged at random as behind a load balancer. One is SIGKILLed
+ * mid-run with pulls in flight; the others take its leased pulls over once
+ * the leases expire, and nothing acknowledged is lost.
+ */
+
+const NETWORK = 'multi.fyre.co';
+const PULL_TIMEOUT_MS = 5000;
+const LEASE_MARGIN_MS = 1000;
+
+const skip = await postgresSkip();
+let database: TestDatabase | undefined;
+let endpoint: PullEndpoint | undefined;
+
+describe('several p4p serve processes on one PostgreSQL database', { skip }, () => {
+  before(async () => {
+    database = await createTestDatabase('p4p_multi');
+    endpoint = await PullEndpoint.start();
+  });
+  after(async () => {
+    await ServeProcess.killAll();
+    await endpoint?.close();
+    await database?.drop();
+  });
+
+  test('pings spread over three processes are all pulled, never overlapping, and a killed process loses nothing', async () => {
+    const created = await runCli(['network', 'create', NETWORK, '--json', '--database', database!.url]);
+    assert.equal(created.code, 0, created.stderr);
+    const { key } = JSON.parse(created.stdout) as { key: string };
+
+    const users = new ChangingUsers(Array.from({ length: 150 }, (_, i) => `user-${i}`));
+    // Slow enough answers that the victim holds many pulls when it dies, far below the pull timeout.
+    endpoint!.behaviour = users.behaviour(() => 300 + Math.random() * 400);
+
+    const common = [
+      '--database', database!.url, '--allow-private-targets', '--ping-rate', '0', '--pull-per-network', '64',
+      '--pull-timeout-ms', String(PULL_TIMEOUT_MS), '--pull-connect-timeout-ms', '500',
+      '--pull-lease-margin-ms', String(LEASE_MARGIN_MS), '--retry-base-ms', '100', '--retry-max-ms', '500',
+    ];
+    // The victim may hold 64 pulls, the survivors 4 each: once 20 are in flight, most are the victim's.
+    const victim = await ServeProcess.start([...common, '--pull-concurrency', '64']);
+    const survivors = [await ServeProcess.start([...common, '--pull-concurrency', '4']), await ServeProcess.start([...common, '--pull-concurrency', '4'])];
+    await victim.registerPullUrl(NETWORK, key, endpoint!.template);
+    const serves = [victim, ...survivors];
+
+    const sending = users.sendPings(() => serves, NETWORK, key, { count: 2000, concurrency: 16 });
+    await waitFor(() => users.acked.length >= 500 && users.inFlight >= 20, { timeoutMs: 60_000, what: 'the run to be busy with 20 pulls in flight' });
+    const killedAt = Date.now();
+    await victim.kill();
+    await sending;
+    assert.equal(users.acked.length, 2000);
+
+    const token = buildSystemToken(NETWORK, key, 600);
+    await users.waitUntilAllStored(survivors[0]!, token, 60_000);
+    users.assertEveryAckedPingPulled();
+    users.assertNoOverlappingPulls();
+
+    // The victim's pulls died with it (cut by the kill, not answered); a survivor pulled each user again, once its lease expired.
+    const cut = users.pulls.filter((pull) => pull.answeredAt === null && pull.startedAt < killedAt && pull.closedAt! >= killedAt);
+    assert.ok(cut.length > 0, 'the victim had no pull in flight when killed');
+    for (const pull of cut) {
+      const takeover = users.pulls.find((later) => later.userId === pull.userId && later.startedAt > pull.startedAt && later.answeredAt !== null);
+      assert.ok(takeover, `${pull.userId}: its pull cut by the kill was never taken over`);
+      // The victim had not timed out yet, so it claimed less than a pull timeout before the kill: its lease ran past kill + margin.
+      assert.ok(
+        takeover.startedAt > killedAt + LEASE_MARGIN_MS,
+        `${pull.userId}: taken over ${takeover.startedAt - killedAt} ms after the kill, before its lease can have expired`,
+      );
+    }
+
+    for (const serve of survivors) serve.signal('SIGTERM');
+    for (const serve of survivors) assert.deepEqual(await serve.exited, { code: 0, signal: null }, serve.stderr);
+  });
+});
