@@ -71,6 +71,8 @@ Open ${app.url} in a browser, edit a user's display name and save: the page
 shows what p4p pulled and stored, within a second. Or from a terminal:
   curl -d 'display_name=Ada King' ${app.url}/users/ada
   curl -H 'Authorization: Bearer ${token}' ${server.url}/api/v3.0/user/ada/profile
+Check the demo's pull endpoint the way p4p uses it:
+  npx p4p doctor '${template}' --network ${DEMO_NETWORK} --key ${key} --user ada
 
 Stop with Ctrl-C (pulls in flight finish first).
 `;

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, describe, test } from 'node:test';
-import { buildSystemToken } from 'p4p-sdk';
+import { buildSystemToken, formatDoctorReport, testPullEndpoint } from 'p4p-sdk';
 import { TempDirs } from '../../../packages/server/test/support/temp-dir.js';
 import { waitFor } from '../../../packages/server/test/support/wait-for.js';
 
@@ -25,6 +25,7 @@ interface Banner {
   identityUrl: string;
   p4pUrl: string;
   key: string;
+  pullUrl: string;
   loopCheck: string;
 }
 
@@ -63,6 +64,7 @@ class DemoProcess {
       identityUrl: field('identity demo'),
       p4pUrl: field('p4p').split(' ')[0]!,
       key: field('network key'),
+      pullUrl: field('pull URL'),
       loopCheck: field('loop check'),
     };
   }
@@ -153,6 +155,12 @@ describe('the identity demo (npm start)', { timeout: 120_000 }, () => {
     assert.equal(grace.status, 404, 'p4p was never pinged for grace');
     const users = JSON.parse(readFileSync(join(data, 'identity-demo-users.json'), 'utf8')) as Array<{ id: string; display_name: string }>;
     assert.equal(users.find((user) => user.id === 'grace')?.display_name, 'Grace Hopper');
+  });
+
+  test("the demo's pull endpoint passes the endpoint doctor (plain HTTP on loopback only warned about)", async () => {
+    const report = await testPullEndpoint({ template: banner.pullUrl, network: DEMO_NETWORK, key: banner.key, userId: 'alan' });
+    const notPassed = report.checks.filter((check) => check.status !== 'pass').map((check) => `${check.id} ${check.status}`);
+    assert.deepEqual(notPassed, ['https warn'], formatDoctorReport(report));
   });
 
   test('Ctrl-C stops p4p and the demo with exit code 0', async () => {

@@ -230,6 +230,14 @@ describe('testPullEndpoint', () => {
     assert.equal(report.ok, false);
   });
 
+  test('an HTTPS endpoint whose certificate is not trusted fails valid_pull with the TLS error', async () => {
+    const template = await startEndpoint(correct(), { https: true });
+    const report = await testPullEndpoint({ template, network: NETWORK, key: KEY, userId: 'ada' });
+    assert.equal(checkOf(report, 'valid_pull').status, 'fail');
+    assert.match(checkOf(report, 'valid_pull').reason, /self-signed certificate/);
+    assert.match(checkOf(report, 'valid_pull').fix!, /TLS certificate/);
+  });
+
   test('unusable options are refused with P4pInputError before anything is sent', async () => {
     for (const template of ['https://example.com/users', 'ftp://example.com/{id}', 'users/{id}', 'https://example.com/#{id}']) {
       await assert.rejects(doctor(template), P4pInputError, template);
