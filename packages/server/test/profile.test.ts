@@ -477,14 +477,11 @@ describe('validateProfile: hostile input', () => {
 
   it('stops checking an array after 20 bad elements', () => {
     const tags = [...Array.from({ length: 10_000 }, () => 'bad-tag'), 'good'];
-    const start = process.hrtime.bigint();
     const { profile, warnings } = accepted(validateProfile(minimal({ tags }), USER_ID));
-    const elapsedMs = Number(process.hrtime.bigint() - start) / 1e6;
     assert.deepEqual(profile.tags, []);
     assert.equal(warnings.length, MAX_BAD_ELEMENTS + 1);
     assert.equal(warnings[MAX_BAD_ELEMENTS - 1], `tags[${MAX_BAD_ELEMENTS - 1}]: must be 1–63 characters of A–Z, a–z, 0–9 or _; dropped`);
     assert.equal(warnings.at(-1), `tags: more than 20 invalid elements; ${10_001 - MAX_BAD_ELEMENTS} remaining dropped unchecked`);
-    assert.ok(elapsedMs < 20, `took ${elapsedMs.toFixed(1)} ms`);
   });
 
   it('caps the warning list, counting the rest in one line', () => {
