@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { PullClient } from '../pull/pull-client.js';
-import type { ClaimedPull, Store } from '../store/store.js';
+import { setTimeout as delay } from 'node:timers/promises';
+import { StoreUnavailableError, type ClaimedPull, type Store } from '../store/store.js';
 import { EndpointBreaker } from './endpoint-breaker.js';
 import type { ProfileChanges } from './profile-changes.js';
 import { retryDelayMs, type RetryPolicy } from './retry-policy.js';
@@ -29,6 +30,8 @@ export interface PullWorkerOptions {
 const MAX_IDLE_MS = 5000;
 /** Pause after a failed claim (e.g. the database is busy), in ms. */
 const CLAIM_FAILURE_PAUSE_MS = 1000;
+/** Longest pause between two tries to record a finished pull while the database is unavailable, in ms. */
+const RECORD_RETRY_MAX_MS = 2000;
 
 /**
  * The pull loop: claim due pulls up to the concurrency limits, run each
@@ -123,7 +126,8 @@ export class PullWorker {
 
   private begin(claim: ClaimedPull): void {
     const abort = new AbortController();
-    const done = this.pull(claim, abort.signal)
+    const leaseEnds = this.now() + this.options.leaseMs;
+    const done = this.pull(claim, abort.signal, leaseEnds)
       .catch((error: unknown) => {
         this.options.log.error({ err: error, network: claim.network.name, user_id: claim.userId }, 'pull failed unexpectedly');
         // The attempt counts and backs off as a failed one, so a persistent fault cannot re-pull the endpoint in a loop.
@@ -137,7 +141,24 @@ export class PullWorker {
     this.inFlight.set(claim.leaseId, { done, abort });
   }
 
-  private async pull(claim: ClaimedPull, signal: AbortSignal): Promise<void> {
+  /**
+   * Tries `write` again while the database is unavailable (restarting, failing
+   * over), so that a finished pull is recorded rather than left to its lease's
+   * expiry; gives up at the lease's end (the write would be refused then) or
+   * when the worker is told to stop at once.
+   */
+  private async whileUnavailable<T>(write: () => Promise<T>, leaseEnds: number, signal: AbortSignal): Promise<T> {
+    for (let pauseMs = 100; ; pauseMs = Math.min(pauseMs * 2, RECORD_RETRY_MAX_MS)) {
+      try {
+        return await write();
+      } catch (error) {
+        if (!(error instanceof StoreUnavailableError) || signal.aborted || this.now() + pauseMs >= leaseEnds) throw error;
+        await delay(pauseMs);
+      }
+    }
+  }
+
+  private async pull(claim: ClaimedPull, signal: AbortSignal, leaseEnds: number): Promise<void> {
     const { store, log } = this.options;
     const run = await runPull(claim, this.runContext, signal);
     if (signal.aborted) {
@@ -145,7 +166,7 @@ export class PullWorker {
       return;
     }
     const now = this.now();
-    const applied = await store.completePull(claim, run.completion, now);
+    const applied = await this.whileUnavailable(() => store.completePull(claim, run.completion, now), leaseEnds, signal);
     this.breaker.record(claim.network.id, run.answer, now);
     const { attempt, newVersion, retryAt } = run.completion;
     log.info(
