@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import express from 'express';
 import Fastify, { type FastifyRequest } from 'fastify';
@@ -19,6 +20,17 @@ function handlerOptions(network: Network, warnings: string[] = []) {
     getProfile: (userId: string) => PROFILES.get(userId),
     warn: (message: string) => warnings.push(message),
   } satisfies PullHandlerOptions;
+}
+
+/** Sends `head` (request line and headers) over a raw socket and resolves with everything the server answers. */
+function rawRequest(origin: string, head: string): Promise<string> {
+  const { hostname, port } = new URL(origin);
+  return new Promise((resolve, reject) => {
+    let answer = '';
+    const socket = connect(Number(port), hostname, () => socket.end(`${head}\r\nHost: pull.test\r\nConnection: close\r\n\r\n`));
+    socket.setEncoding('utf8').on('data', (chunk: string) => (answer += chunk));
+    socket.on('end', () => resolve(answer)).on('error', reject);
+  });
 }
 
 /** p4p's stored user once it has pulled it with the given outcome. */
@@ -66,7 +78,7 @@ describe('createPullHandler against a real p4p', () => {
       '/users/:id',
       createPullHandler<express.Request>({
         ...handlerOptions(new Network({ name: net.name, key: net.key })),
-        userId: (req) => req.params.id as string,
+        userId: (req) => req.params.id,
       }),
     );
     const server = await listen(app);
@@ -89,6 +101,24 @@ describe('createPullHandler against a real p4p', () => {
     closers.push(() => app.close());
     await registerAndPing(net, `${origin}/p4p/{id}`, 'ada');
     assert.deepEqual((await pulled(harness, net, 'ada', 'ok')).profile, PROFILES.get('ada'));
+  });
+
+  it('in Fastify, 403 without a valid token and 404 for an unknown user', async () => {
+    const network = new Network({ name: 'labs.fyre.co', key: 'the key' });
+    const app = Fastify();
+    app.get(
+      '/p4p/:id',
+      createFastifyPullHandler<FastifyRequest<{ Params: { id: string } }>>({
+        ...handlerOptions(network),
+        userId: (request) => request.params.id,
+      }),
+    );
+    const origin = await app.listen({ port: 0, host: '127.0.0.1' });
+    closers.push(() => app.close());
+    const forged = await fetch(`${origin}/p4p/ada?lftoken=${new Network({ name: 'labs.fyre.co', key: 'other' }).buildLivefyreToken()}`);
+    assert.deepEqual([forged.status, await forged.text()], [403, '']);
+    const missing = await fetch(`${origin}/p4p/nobody?lftoken=${network.buildLivefyreToken()}`);
+    assert.deepEqual([missing.status, await missing.text()], [404, '']);
   });
 
   it('p4p records an authentication failure when the endpoint has another key, and a 404 for an unknown user', async () => {
@@ -171,10 +201,67 @@ describe('createPullHandler answers', () => {
     assert.match(String(errors.at(-1)), /database down/);
   });
 
+  it('HEAD: the headers of the GET answer (content-length included) and no body', async () => {
+    const got = await get(`id=ada&lftoken=${token}`);
+    const getBody = await got.text();
+    const head = await get(`id=ada&lftoken=${token}`, { method: 'HEAD' });
+    assert.equal(head.status, 200);
+    assert.equal(head.headers.get('content-length'), String(Buffer.byteLength(getBody)));
+    assert.equal(head.headers.get('content-type'), got.headers.get('content-type'));
+    assert.equal(await head.text(), '');
+  });
+
+  it('stays up and answers 400 to a request target that is not a URL', async () => {
+    const answer = await rawRequest(origin, 'GET http://[ HTTP/1.1');
+    assert.match(answer, /^HTTP\/1\.1 400 /);
+    assert.match(answer, /"code":"invalid_request"/);
+    const after = await get(`id=ada&lftoken=${token}`);
+    assert.equal(after.status, 200);
+  });
+
   it('405 for anything but GET and HEAD', async () => {
     const response = await get(`id=ada&lftoken=${token}`, { method: 'POST' });
     assert.equal(response.status, 405);
     assert.equal(response.headers.get('allow'), 'GET, HEAD');
+  });
+});
+
+describe('createPullHandler never rejects', () => {
+  const network = new Network({ name: 'labs.fyre.co', key: 'the key' });
+  const token = network.buildLivefyreToken();
+
+  it('a throwing userId gives a 500 and goes to onError; a throwing onError is logged and the server keeps serving', async () => {
+    const reported: unknown[] = [];
+    const logged: unknown[][] = [];
+    const consoleError = console.error;
+    console.error = (...args: unknown[]) => logged.push(args);
+    const server = await listen(
+      createPullHandler({
+        network,
+        getProfile: (userId) => PROFILES.get(userId),
+        userId: (req) => {
+          const id = new URL(req.url!, 'http://x').searchParams.get('id');
+          if (id === 'bad-userid') throw new Error('userId failed');
+          return id;
+        },
+        onError: (error) => {
+          reported.push(error);
+          throw new Error('onError failed');
+        },
+      }),
+    );
+    try {
+      const response = await fetch(`${server.origin}/?id=bad-userid&lftoken=${token}`);
+      assert.equal(response.status, 500);
+      assert.deepEqual(await response.json(), { code: 'internal_error', message: 'the profile could not be read' });
+      assert.match(String(reported[0]), /userId failed/);
+      assert.match(String(logged[0]?.[1]), /onError failed/);
+      const ada = await fetch(`${server.origin}/?id=ada&lftoken=${token}`);
+      assert.deepEqual(await ada.json(), PROFILES.get('ada'));
+    } finally {
+      console.error = consoleError;
+      await server.close();
+    }
   });
 });
 
@@ -222,6 +309,11 @@ describe('createPullHandler dev checks', () => {
     assert.deepEqual(warnings, [
       'p4p-sdk: p4p would reject the profile served for user "ada": id must equal the pinged user id "ada"; got "someone-else"',
     ]);
+  });
+
+  it('checks the profile as serialised: a URL object with toJSON is a valid image_url', async () => {
+    const profile = { id: 'ada', display_name: 'Ada', image_url: new URL('https://example.com/ada.png') };
+    assert.deepEqual(await serveTwice(profile), []);
   });
 
   it('says nothing about a valid profile, or when turned off', async () => {

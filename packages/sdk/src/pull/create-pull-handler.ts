@@ -22,9 +22,11 @@ export interface PullHandlerOptions<Req extends IncomingMessage = IncomingMessag
   /**
    * Where the user id is in the request. Default: the `id` query parameter,
    * as in the template `https://example.com/p4p/profile?id={id}`. For
-   * `…/users/{id}` in Express: `(req) => req.params.id`.
+   * `…/users/{id}` in Express: `(req) => req.params.id`. Whatever it returns
+   * is checked against {@link USER_ID_PATTERN} (anything else gets a 400), so
+   * it may return any value.
    */
-  userId?: (req: Req) => string | undefined;
+  userId?: (req: Req) => unknown;
   /**
    * Check each profile served against p4p's rules and warn (once per field)
    * about what p4p would reject or drop. Default: on unless NODE_ENV is `production`.
@@ -32,7 +34,10 @@ export interface PullHandlerOptions<Req extends IncomingMessage = IncomingMessag
   devChecks?: boolean;
   /** Where dev-check warnings go. Default `console.warn`. */
   warn?: Warn;
-  /** Told of errors thrown by `getProfile` (the answer is then a bare 500). Default `console.error`. */
+  /**
+   * Told of errors thrown by `getProfile`, `userId` or `warn`, or met while
+   * serialising the profile (the answer is then a bare 500). Default `console.error`.
+   */
   onError?: (error: unknown, req: Req) => void;
 }
 
@@ -47,18 +52,23 @@ export function createPullHandler<Req extends IncomingMessage = IncomingMessage>
   if (typeof network?.validateLivefyreToken !== 'function' || typeof getProfile !== 'function') {
     throw new TypeError('createPullHandler needs { network: new Network({ name, key }), getProfile: (userId) => profile }');
   }
-  const userIdOf = options.userId ?? ((req: Req) => queryOf(req).get('id') ?? undefined);
+  const userIdOf = options.userId ?? ((req: Req) => queryOf(req)?.get('id'));
   const devChecks = options.devChecks ?? process.env.NODE_ENV !== 'production';
   const devCheck = devChecks ? profileDevCheck(options.warn ?? console.warn) : undefined;
-  const onError = options.onError ?? ((error: unknown) => console.error('p4p-sdk: getProfile failed', error));
+  const onError = options.onError ?? ((error: unknown) => console.error('p4p-sdk: pull handler failed', error));
 
-  return async (req, res) => {
+  async function answer(req: Req, res: ServerResponse): Promise<void> {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
       return;
     }
+    const query = queryOf(req);
+    if (query === undefined) {
+      sendJson(res, 400, { code: 'invalid_request', message: 'the request URL could not be parsed' });
+      return;
+    }
     // Authentication comes first, so nothing is revealed to a caller without a valid token.
-    if (!network.validateLivefyreToken(queryOf(req).get('lftoken'))) {
+    if (!network.validateLivefyreToken(query.get('lftoken'))) {
       res.writeHead(403, { 'cache-control': 'no-store' }).end();
       return;
     }
@@ -70,21 +80,14 @@ export function createPullHandler<Req extends IncomingMessage = IncomingMessage>
       });
       return;
     }
-
-    let body: string;
-    try {
-      const profile = await getProfile(userId, req);
-      if (profile === null || profile === undefined) {
-        res.writeHead(404, { 'cache-control': 'no-store' }).end();
-        return;
-      }
-      devCheck?.(profile, userId);
-      body = JSON.stringify(profile);
-    } catch (error) {
-      onError(error, req);
-      if (!res.headersSent) sendJson(res, 500, { code: 'internal_error', message: 'the profile could not be read' });
+    const profile = await getProfile(userId, req);
+    if (profile === null || profile === undefined) {
+      res.writeHead(404, { 'cache-control': 'no-store' }).end();
       return;
     }
+    // Checked as serialised, so what toJSON makes of a Date or an ORM document is what is judged.
+    const body = JSON.stringify(profile);
+    devCheck?.(JSON.parse(body) as unknown, userId);
     res.writeHead(200, {
       'content-type': 'application/json; charset=utf-8',
       'content-length': Buffer.byteLength(body),
@@ -92,11 +95,29 @@ export function createPullHandler<Req extends IncomingMessage = IncomingMessage>
       'cache-control': 'no-store',
     });
     res.end(req.method === 'HEAD' ? undefined : body);
+  }
+
+  // Never rejects: with a plain `createServer(handler)`, a rejection would end the process.
+  return async (req, res) => {
+    try {
+      await answer(req, res);
+    } catch (error) {
+      try {
+        onError(error, req);
+      } catch (onErrorFailure) {
+        console.error('p4p-sdk: onError threw', onErrorFailure, 'while reporting', error);
+      }
+      if (!res.headersSent) sendJson(res, 500, { code: 'internal_error', message: 'the profile could not be read' });
+      else res.destroy();
+    }
   };
 }
 
-function queryOf(req: IncomingMessage): URLSearchParams {
-  return new URL(req.url ?? '/', 'http://pull-endpoint').searchParams;
+/** The query string, or undefined when the request target is not a URL at all (`GET http://[ HTTP/1.1`). */
+function queryOf(req: IncomingMessage): URLSearchParams | undefined {
+  const base = 'http://pull-endpoint';
+  const target = req.url ?? '/';
+  return URL.canParse(target, base) ? new URL(target, base).searchParams : undefined;
 }
 
 function sendJson(res: ServerResponse, status: number, body: { code: string; message: string }): void {

@@ -24,7 +24,7 @@ export interface FastifyLikeReply {
 export function createFastifyPullHandler<Req extends FastifyLikeRequest>(
   options: Omit<PullHandlerOptions, 'userId' | 'getProfile' | 'onError'> & {
     getProfile: (userId: string, request: Req) => ReturnType<PullHandlerOptions['getProfile']>;
-    userId?: (request: Req) => string | undefined;
+    userId?: (request: Req) => unknown;
     onError?: (error: unknown, request: Req) => void;
   },
 ): (request: Req, reply: FastifyLikeReply) => Promise<void> {
