@@ -136,14 +136,18 @@ describe('p4p token system', () => {
 
 describe('--help', () => {
   const commands: Array<{ args: string[]; mentions: string[] }> = [
-    { args: [], mentions: ['serve', 'network', 'token', 'ping'] },
-    { args: ['serve'], mentions: ['--port', '--host', '--data', '--allow-private-targets', '--pull-timeout-ms', 'P4P_PORT'] },
+    { args: [], mentions: ['serve', 'network', 'token', 'ping', 'migrate'] },
+    {
+      args: ['serve'],
+      mentions: ['--port', '--host', '--data', '--database', 'P4P_DATABASE_URL', '--role', '--allow-private-targets', '--pull-timeout-ms', 'P4P_PORT'],
+    },
     { args: ['network'], mentions: ['create', 'list'] },
-    { args: ['network', 'create'], mentions: ['--key', '--owner', '--data', '--json'] },
-    { args: ['network', 'list'], mentions: ['--data', '--json'] },
+    { args: ['network', 'create'], mentions: ['--key', '--owner', '--data', '--database', '--json'] },
+    { args: ['network', 'list'], mentions: ['--data', '--database', '--json'] },
     { args: ['token'], mentions: ['system'] },
-    { args: ['token', 'system'], mentions: ['--network', '--data'] },
-    { args: ['ping'], mentions: ['--url', '--key', '--data'] },
+    { args: ['token', 'system'], mentions: ['--network', '--data', '--database'] },
+    { args: ['ping'], mentions: ['--url', '--key', '--data', '--database'] },
+    { args: ['migrate'], mentions: ['--database', 'P4P_DATABASE_URL'] },
   ];
   test('every command answers --help with exit 0 and its options', async () => {
     const runs = await Promise.all(commands.map(({ args }) => runCli([...args, '--help'])));
@@ -165,6 +169,12 @@ describe('p4p serve configuration', () => {
       { args: ['--pull-connect-timeout-ms', '20000', '--pull-timeout-ms', '10000'], flag: /--pull-connect-timeout-ms/ },
       { args: ['--durability', 'maybe'], flag: /--durability/ },
       { args: ['--no-such-flag'], flag: /--no-such-flag/ },
+      { args: ['--database', 'mysql://db.example/p4p'], flag: /--database/ },
+      { args: ['--database', 'not a url'], flag: /--database/ },
+      { args: ['--role', 'janitor'], flag: /--role/ },
+      // With SQLite one process does everything: splitting roles needs the shared database.
+      { args: ['--role', 'api'], flag: /--role api needs a shared database/ },
+      { args: ['--role', 'worker'], flag: /--role worker needs a shared database/ },
     ];
     const runs = await Promise.all(cases.map(({ args }) => runCli(['serve', '--data', data, ...args])));
     cases.forEach(({ args, flag }, index) => assert.match(assertOneLineRefusal(runs[index]!, args.join(' ')), flag));
@@ -177,6 +187,8 @@ describe('p4p serve configuration', () => {
       { env: { P4P_PULL_TIMEOUT_MS: '5' }, flag: /P4P_PULL_TIMEOUT_MS|--pull-timeout-ms/ },
       { env: { P4P_LOG_LEVEL: 'loud' }, flag: /P4P_LOG_LEVEL|--log-level/ },
       { env: { P4P_ALLOW_PRIVATE_TARGETS: 'maybe' }, flag: /P4P_ALLOW_PRIVATE_TARGETS/ },
+      { env: { P4P_DATABASE_URL: 'redis://127.0.0.1:6379' }, flag: /P4P_DATABASE_URL|--database/ },
+      { env: { P4P_ROLE: 'api' }, flag: /--role api needs a shared database/ },
     ];
     const runs = await Promise.all(cases.map(({ env }) => runCli(['serve', '--data', data], env)));
     cases.forEach(({ env, flag }, index) => assert.match(assertOneLineRefusal(runs[index]!, JSON.stringify(env)), flag));

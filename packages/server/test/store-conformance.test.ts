@@ -450,6 +450,19 @@ export function storeConformance(name: string, openStore: OpenStore, { skip = fa
         assert.equal((await claim(T0 + 4, { perNetworkLimit: 6 })).length, 2);
       });
 
+      test('claims made at the same time never lease one user twice nor exceed the per-network limit', async () => {
+        const acme = await pullableNetwork('acme');
+        const beta = await pullableNetwork('beta');
+        await store.recordPings(acme.id, userIds('a', 30), T0);
+        await store.recordPings(beta.id, userIds('b', 30), T0);
+        const rounds = await Promise.all(Array.from({ length: 6 }, () => claim(T0, { limit: 5, perNetworkLimit: 7 })));
+        const claims = rounds.flat();
+        const leased = claims.map((c) => `${c.network.name}/${c.userId}`);
+        assert.equal(new Set(leased).size, leased.length, 'a user was leased twice');
+        assert.equal(claims.filter((c) => c.network.id === acme.id).length, 7);
+        assert.equal(claims.filter((c) => c.network.id === beta.id).length, 7);
+      });
+
       test('the per-network limit applies to each network separately', async () => {
         const acme = await pullableNetwork('acme');
         const beta = await pullableNetwork('beta');
