@@ -200,14 +200,17 @@ export class PostgresStore implements Store {
 
   async createNetwork(input: { name: string; key: string; owners?: string[] }, now: number): Promise<Network> {
     try {
-      const [row] = await this.query<DbNetwork>(
-        `INSERT INTO networks (name, key, owners, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) RETURNING *`,
-        [input.name, input.key, JSON.stringify(input.owners ?? []), now],
+      const { rows } = await this.transaction(
+        (client) =>
+          client.query<DbNetwork>(
+            `INSERT INTO networks (name, key, owners, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) RETURNING *`,
+            [input.name, input.key, JSON.stringify(input.owners ?? []), now],
+          ),
+        { durable: true },
       );
-      return toNetwork(row!);
+      return toNetwork(rows[0]!);
     } catch (error) {
-      const cause = (error as Error).cause ?? error;
-      if ((cause as { code?: string }).code === '23505') throw new NetworkExistsError(input.name, { cause });
+      if ((error as { code?: string }).code === '23505') throw new NetworkExistsError(input.name, { cause: error });
       throw error;
     }
   }
