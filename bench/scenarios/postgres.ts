@@ -41,7 +41,7 @@ async function adminQuery(sql: string): Promise<void> {
 }
 
 /** A uniquely named database, dropped by `dispose()`. */
-async function postgresLocation(): Promise<StoreLocation> {
+export async function postgresLocation(): Promise<StoreLocation> {
   const name = `p4p_bench_${process.pid}_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
   await adminQuery(`CREATE DATABASE ${name}`);
   const url = `postgresql://postgres@127.0.0.1:5432/${name}`;
