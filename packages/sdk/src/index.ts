@@ -36,6 +36,8 @@ export {
 } from './profile/field-rules.js';
 export { MAX_BAD_ELEMENTS, MAX_WARNINGS, validateProfile, type ProfileCheck } from './profile/validate-profile.js';
 export * from './doctor/index.js';
+export { redactUrl } from './redact-url.js';
+export { checkTemplateShape, MAX_TEMPLATE_LENGTH, type TemplateShape } from './pull-template.js';
 export {
   MAX_BULK_USER_IDS,
   MAX_PULL_URL_CHARS,

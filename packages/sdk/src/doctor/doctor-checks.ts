@@ -5,7 +5,9 @@
  * an authentication failure, redirects are never followed, answers over the
  * cap are refused.
  */
+import { isUtf8 } from 'node:buffer';
 import { validateProfile } from '../profile/validate-profile.js';
+import { redactUrl } from '../redact-url.js';
 import {
   LARGE_ANSWER_BYTES,
   SLOW_ANSWER_MS,
@@ -24,10 +26,12 @@ export interface DoctorFindings {
   timeoutMs: number;
   maxBodyBytes: number;
   validPull: ProbeResult;
-  /** Null when not sent, because the valid pull got no answer. */
+  /** Null when not sent, because the valid pull did not answer 200. */
   noToken: ProbeResult | null;
   wrongKey: ProbeResult | null;
   expiredToken: ProbeResult | null;
+  /** Every token the doctor sent: scrubbed from anything the endpoint echoes into the report. */
+  tokens: readonly string[];
 }
 
 const TITLES: Record<DoctorCheckId, string> = {
@@ -55,10 +59,16 @@ function check(id: DoctorCheckId, status: DoctorStatus, reason: string, fix: str
 export function judgeAll(findings: DoctorFindings): DoctorCheck[] {
   const { validPull } = findings;
   const json = validPull.kind === 'answer' && validPull.status === 200 && !validPull.tooLarge ? parseJson(validPull.body) : null;
+  const describe = (answer: Answer): string => describeStatus(answer, findings.tokens);
+  const refusalSkipped = refusalSkipReason(validPull);
+  const judgeRefusal = (id: DoctorCheckId, probe: ProbeResult | null, what: string, leak: string): DoctorCheck =>
+    refusalSkipped !== null || probe === null
+      ? check(id, 'skip', refusalSkipped ?? 'not checked: the valid pull did not answer 200')
+      : judgeRefusalAnswer(id, probe, what, leak, describe);
   return [
     judgeHttps(findings.url),
-    judgeValidPull(validPull, findings.userId),
-    judgeRedirect(validPull),
+    judgeValidPull(validPull, findings.userId, describe),
+    judgeRedirect(validPull, describe, findings.tokens),
     judgeProfile(validPull, json),
     judgeProfileId(json, findings.userId),
     judgeRefusal('no_token', findings.noToken, 'without a token', 'anyone who knows the URL can read every profile'),
@@ -67,6 +77,17 @@ export function judgeAll(findings: DoctorFindings): DoctorCheck[] {
     judgeResponseTime(validPull, findings.timeoutMs),
     judgeResponseSize(validPull, findings.maxBodyBytes),
   ];
+}
+
+/**
+ * Why the refusal checks prove nothing, or null when they do: a refusal only
+ * shows that the endpoint checks tokens when the valid token was answered 200.
+ */
+function refusalSkipReason(validPull: ProbeResult): string | null {
+  if (validPull.kind === 'no_answer') return 'not checked: the valid pull got no answer';
+  if (validPull.status === 200) return null;
+  if (validPull.status === 401 || validPull.status === 403) return 'not checked: the valid token was refused too, so a refusal proves nothing';
+  return `not checked: the valid pull answered ${validPull.status}, not 200, so a refusal proves nothing`;
 }
 
 function judgeHttps(url: URL): DoctorCheck {
@@ -79,14 +100,14 @@ function judgeHttps(url: URL): DoctorCheck {
   );
 }
 
-function judgeValidPull(probe: ProbeResult, userId: string): DoctorCheck {
+function judgeValidPull(probe: ProbeResult, userId: string, describe: (answer: Answer) => string): DoctorCheck {
   if (probe.kind === 'no_answer') {
     const fix = probe.timedOut ? 'answer within the timeout: p4p records a timeout and retries with backoff' : REACH_FIX;
     return check('valid_pull', 'fail', `no answer: ${probe.message}`, fix);
   }
   const { status } = probe;
   if (status === 200) return check('valid_pull', 'pass', 'answered 200');
-  const answered = `answered ${describeStatus(probe)}`;
+  const answered = `answered ${describe(probe)}`;
   if (status === 401 || status === 403) {
     return check(
       'valid_pull',
@@ -103,14 +124,14 @@ function judgeValidPull(probe: ProbeResult, userId: string): DoctorCheck {
   return check('valid_pull', 'fail', `${answered}${retried}`, 'answer 200 with the profile JSON');
 }
 
-function judgeRedirect(probe: ProbeResult): DoctorCheck {
+function judgeRedirect(probe: ProbeResult, describe: (answer: Answer) => string, tokens: readonly string[]): DoctorCheck {
   if (probe.kind === 'no_answer') return check('redirect', 'skip', 'not checked: the pull got no answer');
   if (probe.status < 300 || probe.status >= 400) return check('redirect', 'pass', `answered ${probe.status}, not a redirect`);
-  const location = headerValue(probe, 'location');
+  const location = headerValue(probe, 'location', tokens);
   return check(
     'redirect',
     'fail',
-    `answered ${describeStatus(probe)}: p4p never follows redirects and records the pull as failed`,
+    `answered ${describe(probe)}: p4p never follows redirects and records the pull as failed`,
     location === undefined
       ? 'serve the profile at the registered URL itself'
       : `register the final URL (${location} with {id} in it) as the pull URL, or serve the profile without a redirect`,
@@ -128,6 +149,14 @@ function judgeProfile(probe: ProbeResult, json: ParsedJson | null): DoctorCheck 
   const verdict = validateProfile(json.value);
   if (!verdict.ok) {
     return check('profile', 'fail', `p4p rejects this profile: ${verdict.reason}`, 'fix that field (spec section 6 lists every rule)');
+  }
+  if (json.invalidUtf8) {
+    return check(
+      'profile',
+      'warn',
+      'the answer is not valid UTF-8: p4p decodes it as UTF-8 anyway and stores U+FFFD replacement characters in place of the bad bytes',
+      'send the profile encoded as UTF-8',
+    );
   }
   if (verdict.warnings.length > 0) {
     return check(
@@ -152,10 +181,9 @@ function judgeProfileId(json: ParsedJson | null, userId: string): DoctorCheck {
   );
 }
 
-function judgeRefusal(id: DoctorCheckId, probe: ProbeResult | null, what: string, leak: string): DoctorCheck {
-  if (probe === null) return check(id, 'skip', 'not checked: the valid pull got no answer');
+function judgeRefusalAnswer(id: DoctorCheckId, probe: ProbeResult, what: string, leak: string, describe: (answer: Answer) => string): DoctorCheck {
   if (probe.kind === 'no_answer') return check(id, 'fail', `no answer ${what}: ${probe.message}`, REFUSE_FIX);
-  const answered = `answered ${describeStatus(probe)} ${what}`;
+  const answered = `answered ${describe(probe)} ${what}`;
   if (probe.status >= 200 && probe.status < 300) return check(id, 'fail', `${answered}: ${leak}`, REFUSE_FIX);
   if (probe.status !== 401 && probe.status !== 403) return check(id, 'fail', `${answered}, not 403`, REFUSE_FIX);
   if (probe.sizeBytes > 0) {
@@ -203,11 +231,12 @@ function judgeResponseSize(probe: ProbeResult, maxBodyBytes: number): DoctorChec
   );
 }
 
-type ParsedJson = { ok: true; value: unknown } | { ok: false; error: string };
+type ParsedJson = { ok: true; value: unknown; invalidUtf8: boolean } | { ok: false; error: string };
 
+/** The body read as p4p reads it: UTF-8, bad bytes replaced (not refused), then JSON. */
 function parseJson(body: Buffer): ParsedJson {
   try {
-    return { ok: true, value: JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body)) as unknown };
+    return { ok: true, value: JSON.parse(new TextDecoder('utf-8').decode(body)) as unknown, invalidUtf8: !isUtf8(body) };
   } catch (error) {
     return { ok: false, error: (error as Error).message };
   }
@@ -218,13 +247,19 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 /** `302 redirecting to https://…`, or just the status. */
-function describeStatus(answer: Answer): string {
-  const location = headerValue(answer, 'location');
+function describeStatus(answer: Answer, tokens: readonly string[]): string {
+  const location = headerValue(answer, 'location', tokens);
   return answer.status >= 300 && answer.status < 400 && location !== undefined ? `${answer.status} redirecting to ${location}` : String(answer.status);
 }
 
-/** A header's first value; any lftoken in it (a Location may echo the pull URL) is redacted. */
-function headerValue(answer: Answer, name: string): string | undefined {
+/**
+ * A header's first value, with any lftoken in it redacted (a Location may echo
+ * the pull URL, even percent-encoded inside another URL), and the tokens the
+ * doctor sent scrubbed wherever else they appear.
+ */
+function headerValue(answer: Answer, name: string, tokens: readonly string[]): string | undefined {
   const value = answer.headers[name];
-  return (Array.isArray(value) ? value[0] : value)?.replace(/(lftoken=)[^&#]*/gi, '$1[redacted]');
+  const first = Array.isArray(value) ? value[0] : value;
+  if (first === undefined) return undefined;
+  return tokens.reduce((text, token) => text.replaceAll(token, '[redacted]'), redactUrl(first));
 }

@@ -1,5 +1,5 @@
 /** The endpoint doctor: tests a pull endpoint as p4p will use it (docs/doctor.md). */
-export { testPullEndpoint, type TestPullEndpointOptions } from './test-pull-endpoint.js';
+export { DEFAULT_DOCTOR_USER_AGENT, testPullEndpoint, type TestPullEndpointOptions } from './test-pull-endpoint.js';
 export { formatDoctorReport } from './format-doctor-report.js';
 export {
   DEFAULT_DOCTOR_MAX_BODY_BYTES,

@@ -24,12 +24,14 @@ export interface ProbeOptions {
   timeoutMs: number;
   /** Body bytes read at most. */
   maxBodyBytes: number;
+  /** Sent as User-Agent. */
+  userAgent: string;
   /** Extra trusted CA certificates (PEM) for https endpoints. */
   ca?: string | Buffer;
 }
 
 /**
- * One GET as p4p sends a pull (spec section 5): `Accept: application/json`, no
+ * One GET as p4p sends a pull (spec section 5): `Accept: application/json`, p4p's User-Agent, no
  * redirect followed, the body read as a stream and cut off past the cap, one
  * total timeout. Never rejects.
  */
@@ -48,7 +50,7 @@ export function probeRequest(url: URL, options: ProbeOptions): Promise<ProbeResu
     };
     const request = send(url, {
       method: 'GET',
-      headers: { accept: 'application/json', 'user-agent': 'p4p-doctor' },
+      headers: { accept: 'application/json', 'user-agent': options.userAgent },
       agent: false,
       ...(options.ca === undefined ? {} : { ca: options.ca }),
     });

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { P4pInputError } from '../errors.js';
+import { checkTemplateShape } from '../pull-template.js';
 import { assertKey, assertNetworkName, assertUserId, buildSystemToken } from '../tokens.js';
 import { judgeAll } from './doctor-checks.js';
 import {
@@ -10,7 +12,7 @@ import {
   type DoctorReport,
 } from './doctor-report.js';
 import { probeRequest, type ProbeOptions, type ProbeResult } from './probe-request.js';
-import { buildPullUrl, fillPullTemplate, USER_ID_PLACEHOLDER } from './pull-url.js';
+import { buildPullUrl, fillPullTemplate } from './pull-url.js';
 
 export interface TestPullEndpointOptions {
   /** The pull URL template, with `{id}`, as it is (or will be) registered with p4p. */
@@ -27,9 +29,14 @@ export interface TestPullEndpointOptions {
   maxBodyBytes?: number;
   /** Extra trusted CA certificates (PEM), for an https endpoint with a private CA. */
   ca?: string | Buffer;
+  /** Sent as User-Agent, as p4p sends its own, e.g. `p4p/0.1.0` (p4p doctor passes p4p's version). Default `p4p/<p4p-sdk version>`. */
+  userAgent?: string;
 }
 
-const LONGEST_TEMPLATE = 2048;
+const SDK_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+/** The User-Agent sent by default: p4p's pulls send `p4p/<version>`, and the doctor sends what p4p sends. */
+export const DEFAULT_DOCTOR_USER_AGENT = `p4p/${SDK_VERSION}`;
+const USER_AGENT_PATTERN = /^[\x21-\x7e][\x20-\x7e]{0,199}$/;
 const MAX_TIMEOUT_MS = 120_000;
 const MAX_BODY_BYTES_LIMIT = 64 * 1024 * 1024;
 
@@ -37,7 +44,7 @@ const MAX_BODY_BYTES_LIMIT = 64 * 1024 * 1024;
  * The endpoint doctor: tests a pull endpoint the way p4p will use it, with
  * real requests, and says for each check whether it passes, and if not why
  * and what to change. Sends, one after the other: a pull with a valid system
- * token, then (if that got an answer) requests without a token, with a token
+ * token, then (if that was answered 200) requests without a token, with a token
  * signed with a random other key, and with a token that expired 10 minutes ago.
  * Redirects are reported, never followed. Any address may be tested,
  * loopback included: the doctor is run by the endpoint's owner or p4p's operator.
@@ -47,25 +54,33 @@ const MAX_BODY_BYTES_LIMIT = 64 * 1024 * 1024;
  */
 export async function testPullEndpoint(options: TestPullEndpointOptions): Promise<DoctorReport> {
   const { template, network, key, userId } = options;
-  const url = checkTemplate(template);
+  const shape = checkTemplateShape(template, 'template');
+  if (!shape.ok) throw new P4pInputError(shape.message);
   assertNetworkName(network);
   assertKey(key);
   assertUserId(userId);
   const probe: ProbeOptions = {
     timeoutMs: integerOption('timeoutMs', options.timeoutMs, DEFAULT_DOCTOR_TIMEOUT_MS, MAX_TIMEOUT_MS),
     maxBodyBytes: integerOption('maxBodyBytes', options.maxBodyBytes, DEFAULT_DOCTOR_MAX_BODY_BYTES, MAX_BODY_BYTES_LIMIT),
+    userAgent: userAgentOption(options.userAgent),
     ...(options.ca === undefined ? {} : { ca: options.ca }),
   };
   const pullWith = (token: string): Promise<ProbeResult> =>
     probeRequest(new URL(buildPullUrl(template, userId, token)), probe);
 
-  const validPull = await pullWith(buildSystemToken(network, key, DOCTOR_TOKEN_SECONDS));
-  const answered = validPull.kind === 'answer';
-  const noToken = answered ? await probeRequest(new URL(fillPullTemplate(template, userId)), probe) : null;
-  const wrongKey = answered ? await pullWith(buildSystemToken(network, otherKey(key), DOCTOR_TOKEN_SECONDS)) : null;
-  const expiredToken = answered ? await pullWith(expiredSystemToken(network, key)) : null;
+  const tokens = [
+    buildSystemToken(network, key, DOCTOR_TOKEN_SECONDS),
+    buildSystemToken(network, otherKey(key), DOCTOR_TOKEN_SECONDS),
+    expiredSystemToken(network, key),
+  ] as const;
+  const validPull = await pullWith(tokens[0]);
+  // A refusal proves the endpoint checks tokens only when the valid token got 200.
+  const accepted = validPull.kind === 'answer' && validPull.status === 200;
+  const noToken = accepted ? await probeRequest(new URL(fillPullTemplate(template, userId)), probe) : null;
+  const wrongKey = accepted ? await pullWith(tokens[1]) : null;
+  const expiredToken = accepted ? await pullWith(tokens[2]) : null;
 
-  const checks = judgeAll({ url, userId, ...probe, validPull, noToken, wrongKey, expiredToken });
+  const checks = judgeAll({ url: shape.url, userId, ...probe, validPull, noToken, wrongKey, expiredToken, tokens });
   return {
     ok: checks.every((check) => check.status !== 'fail'),
     template,
@@ -76,30 +91,18 @@ export async function testPullEndpoint(options: TestPullEndpointOptions): Promis
   };
 }
 
-/** The template filled with a sample id, parsed; or a P4pInputError saying what is wrong with it. */
-function checkTemplate(template: unknown): URL {
-  if (typeof template !== 'string' || template.length === 0 || template.length > LONGEST_TEMPLATE) {
-    throw new P4pInputError(`template must be a URL of 1 to ${LONGEST_TEMPLATE} characters containing {id}, e.g. https://example.com/users/{id}`);
-  }
-  if (!template.split('#')[0]!.includes(USER_ID_PLACEHOLDER)) {
-    throw new P4pInputError(`template has no {id} (outside any #fragment): put {id} where the user id goes, e.g. https://example.com/users/{id}`);
-  }
-  let url: URL;
-  try {
-    url = new URL(fillPullTemplate(template, 'sample-user'));
-  } catch {
-    throw new P4pInputError(`template is not an absolute URL: it must start with https:// (or http://) and a host name`);
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new P4pInputError(`template uses the ${url.protocol.slice(0, -1)} scheme: p4p pulls only over https and http`);
-  }
-  return url;
-}
-
 function integerOption(name: string, value: unknown, fallback: number, max: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1 || value > max) {
     throw new P4pInputError(`${name} must be a whole number from 1 to ${max}, got ${String(value)}`);
+  }
+  return value;
+}
+
+function userAgentOption(value: unknown): string {
+  if (value === undefined) return DEFAULT_DOCTOR_USER_AGENT;
+  if (typeof value !== 'string' || !USER_AGENT_PATTERN.test(value)) {
+    throw new P4pInputError(`userAgent must be 1 to 200 printable ASCII characters, e.g. p4p/0.1.0, got ${JSON.stringify(value)}`);
   }
   return value;
 }

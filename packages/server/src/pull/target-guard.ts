@@ -1,8 +1,7 @@
 import ipaddr from 'ipaddr.js';
-import { USER_ID_PLACEHOLDER } from './pull-url.js';
+import { checkTemplateShape } from 'p4p-sdk';
 
-/** Longest pull URL template accepted at registration, in characters (spec section 4). */
-export const MAX_TEMPLATE_LENGTH = 2048;
+export { MAX_TEMPLATE_LENGTH } from 'p4p-sdk';
 
 /**
  * Cloud metadata and host-agent addresses. Most already fall in a blocked range
@@ -62,52 +61,17 @@ export type TemplateCheck =
   | { ok: false; code: 'invalid_pull_url' | 'pull_url_blocked'; message: string };
 
 /**
- * Registration-time check of a pull URL template (spec section 4). Rules, in order:
- * a non-empty string of at most MAX_TEMPLATE_LENGTH characters, containing {id} outside
- * the #fragment, an absolute http or https URL once {id} is filled in, {id} not in the
- * scheme, host or port, no user name or password. Unless allowPrivateTargets, a host that
- * is an IP literal in a blocked range or is `localhost`/`*.localhost` is refused with
- * pull_url_blocked. No DNS lookups: hostnames are checked again at every pull.
+ * Registration-time check of a pull URL template (spec section 4): the shape rules
+ * shared with the endpoint doctor (p4p-sdk checkTemplateShape) refuse with
+ * invalid_pull_url; then, unless allowPrivateTargets, a host that is an IP literal in a
+ * blocked range or is `localhost`/`*.localhost` is refused with pull_url_blocked.
+ * No DNS lookups: hostnames are checked again at every pull.
  * An http URL passes with a warning.
  */
 export function checkPullTemplate(template: unknown, opts: { allowPrivateTargets: boolean }): TemplateCheck {
-  if (typeof template !== 'string' || template.trim() === '') {
-    return invalid('pull_profile_url is missing or empty: give an absolute https URL containing {id}');
-  }
-  if (template.length > MAX_TEMPLATE_LENGTH) {
-    return invalid(
-      `pull_profile_url is ${template.length} characters long; the limit is ${MAX_TEMPLATE_LENGTH}: shorten it`,
-    );
-  }
-  if (!template.includes(USER_ID_PLACEHOLDER)) {
-    return invalid(
-      'pull_profile_url does not contain {id}: put {id} where the user id goes, e.g. https://example.com/users/{id}',
-    );
-  }
-  const hashAt = template.indexOf('#');
-  if (hashAt !== -1 && !template.slice(0, hashAt).includes(USER_ID_PLACEHOLDER)) {
-    return invalid('pull_profile_url has {id} only in the #fragment, which is never sent: move it into the path or query');
-  }
-
-  const url = parseWithSampleId(template, 'sample-user-1');
-  if (url === null) {
-    return invalid(
-      'pull_profile_url is not an absolute URL: it must start with https:// (or http://) and a host name',
-    );
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    return invalid(
-      `pull_profile_url uses the ${url.protocol.slice(0, -1)} scheme: only https and http URLs are accepted`,
-    );
-  }
-  if (url.origin !== parseWithSampleId(template, 'other-user-2')?.origin) {
-    return invalid('pull_profile_url has {id} in the host or port: put {id} in the path or the query string');
-  }
-  if (url.username !== '' || url.password !== '') {
-    return invalid(
-      'pull_profile_url contains a user name or password: remove them; p4p authenticates with the lftoken it adds',
-    );
-  }
+  const shape = checkTemplateShape(template);
+  if (!shape.ok) return { ok: false, code: 'invalid_pull_url', message: shape.message };
+  const { url } = shape;
 
   if (!opts.allowPrivateTargets) {
     const host = stripBrackets(url.hostname);
@@ -146,18 +110,6 @@ function stripZone(ip: string): string {
 function embeddedIpv4(v6: ipaddr.IPv6): ipaddr.IPv4 {
   const bytes = v6.toByteArray().slice(12);
   return ipaddr.fromByteArray(bytes) as ipaddr.IPv4;
-}
-
-function parseWithSampleId(template: string, sampleId: string): URL | null {
-  try {
-    return new URL(template.split(USER_ID_PLACEHOLDER).join(sampleId));
-  } catch {
-    return null;
-  }
-}
-
-function invalid(message: string): TemplateCheck {
-  return { ok: false, code: 'invalid_pull_url', message };
 }
 
 function blocked(message: string): TemplateCheck {

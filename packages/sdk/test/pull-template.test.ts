@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { checkTemplateShape, MAX_TEMPLATE_LENGTH } from '../src/index.js';
+
+/** The shape rules of a pull URL template, shared by p4p's registration and the endpoint doctor. */
+
+function refusal(template: unknown, name?: string): string {
+  const shape = checkTemplateShape(template, name);
+  assert.equal(shape.ok, false, `expected ${JSON.stringify(template)} to be refused`);
+  return (shape as { message: string }).message;
+}
+
+describe('checkTemplateShape', () => {
+  test('accepts https and http templates with {id} in the path or the query; url is filled with a sample id', () => {
+    for (const template of ['https://idp.example.com/users/{id}', 'http://idp.example.com/p4p?id={id}', 'https://idp.example.com/{id}#{id}']) {
+      const shape = checkTemplateShape(template);
+      assert.ok(shape.ok, template);
+      assert.equal(shape.url.hostname, 'idp.example.com');
+      assert.ok(!shape.url.href.includes('{id}'));
+    }
+  });
+
+  test('refuses each bad shape with what to fix, named as the caller calls the template', () => {
+    assert.equal(refusal('  '), 'pull_profile_url is missing or empty: give an absolute https URL containing {id}');
+    assert.equal(refusal(42, 'template'), 'template is missing or empty: give an absolute https URL containing {id}');
+    assert.match(refusal('https://example.com/users'), /^pull_profile_url does not contain \{id\}/);
+    assert.match(refusal('https://example.com/users#{id}'), /only in the #fragment/);
+    assert.match(refusal('users/{id}'), /not an absolute URL/);
+    assert.match(refusal('ftp://example.com/{id}', 'template'), /^template uses the ftp scheme/);
+    assert.match(refusal('https://{id}.example.com/'), /\{id\} in the host or port/);
+    assert.match(refusal('https://example.com:{id}/'), /not an absolute URL|\{id\} in the host or port/);
+    assert.match(refusal('https://me:secret@example.com/{id}'), /user name or password/);
+  });
+
+  test(`accepts exactly ${MAX_TEMPLATE_LENGTH} characters and refuses one more`, () => {
+    const prefix = 'https://example.com/{id}/';
+    const atLimit = prefix + 'a'.repeat(MAX_TEMPLATE_LENGTH - prefix.length);
+    assert.equal(checkTemplateShape(atLimit).ok, true);
+    assert.match(refusal(`${atLimit}a`), new RegExp(`is ${MAX_TEMPLATE_LENGTH + 1} characters long; the limit is ${MAX_TEMPLATE_LENGTH}`));
+  });
+});
