@@ -36,16 +36,16 @@ export {
 } from './profile/field-rules.js';
 export { MAX_BAD_ELEMENTS, MAX_WARNINGS, validateProfile, type ProfileCheck } from './profile/validate-profile.js';
 export * from './doctor/index.js';
-export { redactUrl } from './redact-url.js';
-export { checkTemplateShape, MAX_TEMPLATE_LENGTH, type TemplateShape } from './pull-template.js';
 export {
   MAX_BULK_USER_IDS,
   MAX_PULL_URL_CHARS,
   Network,
+  REQUEST_TOKEN_SECONDS,
+  type CallOptions,
   type NetworkOptions,
   type RegistrationResult,
 } from './client/network.js';
-export { DEFAULT_RETRY_POLICY, type RetryPolicy } from './client/retry-policy.js';
+export { DEFAULT_RETRY_POLICY, MIN_ATTEMPT_MS, type RetryPolicy } from './client/retry-policy.js';
 export { parseRetryAfter } from './retry-after.js';
 export {
   createPullHandler,

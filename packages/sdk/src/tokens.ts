@@ -8,7 +8,8 @@
  * Validation follows the same rules as the p4p server: HS256 only (the header
  * must say so exactly; `none` and every other algorithm are refused), a
  * constant-time MAC compare, `expires` required and at most 60 s in the past,
- * the standard `exp` enforced too when present.
+ * the standard `exp` enforced too when present, `iat` and `exp` finite
+ * numbers when present.
  */
 import { Buffer } from 'node:buffer';
 import { createHmac, timingSafeEqual } from 'node:crypto';
@@ -151,9 +152,7 @@ export function readValidToken(token: unknown, key: string, nowMs: number = Date
   // Written so that NaN anywhere (a bad nowMs) means "expired", never "valid".
   const oldestAcceptedSeconds = nowMs / 1000 - CLOCK_SKEW_SECONDS;
   if (!(claims.expires > oldestAcceptedSeconds)) return undefined;
-  if (claims['exp'] !== undefined && !(typeof claims['exp'] === 'number' && claims['exp'] > oldestAcceptedSeconds)) {
-    return undefined;
-  }
+  if (claims['exp'] !== undefined && !((claims['exp'] as number) > oldestAcceptedSeconds)) return undefined;
   return claims;
 }
 
@@ -206,16 +205,22 @@ function isHs256Header(headerPart: string): boolean {
 
 function isTokenClaims(value: unknown): value is TokenClaims {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
-  const { domain, user_id: userId, display_name: displayName, expires } = value as Record<string, unknown>;
+  const { domain, user_id: userId, display_name: displayName, expires, iat, exp } = value as Record<string, unknown>;
   return (
     typeof domain === 'string' &&
     domain.length > 0 &&
     typeof userId === 'string' &&
     USER_ID_PATTERN.test(userId) &&
     (displayName === undefined || typeof displayName === 'string') &&
-    typeof expires === 'number' &&
-    Number.isFinite(expires)
+    isUnixSeconds(expires) &&
+    // Optional, but when present a finite number, as the p4p server requires.
+    (iat === undefined || isUnixSeconds(iat)) &&
+    (exp === undefined || isUnixSeconds(exp))
   );
+}
+
+function isUnixSeconds(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
 }
 
 function mac(signingInput: string, key: string): Buffer {

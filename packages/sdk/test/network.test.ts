@@ -1,6 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { MAX_BULK_USER_IDS, Network, P4pApiError, P4pInputError, P4pNetworkError, validateToken } from 'p4p-sdk';
+import {
+  MAX_BULK_USER_IDS,
+  Network,
+  P4pApiError,
+  P4pInputError,
+  P4pNetworkError,
+  readValidToken,
+  REQUEST_TOKEN_SECONDS,
+  validateToken,
+} from 'p4p-sdk';
 import { MAX_BULK_USER_IDS as SERVER_MAX_BULK_USER_IDS } from '../../server/src/http/routes/ping-routes.js';
 import { readJson, startHarness, type Harness, type TestNetwork } from '../../server/test/support/p4p-harness.js';
 import { PullEndpoint } from '../../server/test/support/pull-endpoint.js';
@@ -55,6 +64,18 @@ describe('Network against a real p4p', () => {
     assert.equal(await isRecorded(harness, net, 'ada.l'), true);
   });
 
+  it("syncUser pings the users '.' and '..' themselves (valid ids that are dot segments in a URL path)", async () => {
+    const net = await harness.createNetwork({ pullUrl: endpoint.template });
+    const network = networkFor(harness, net);
+    const { id } = (await harness.server.store.getNetwork(net.name))!;
+    for (const userId of ['.', '..']) {
+      assert.equal(await harness.server.store.getUser(id, userId), null);
+      await network.syncUser(userId);
+      assert.notEqual(await harness.server.store.getUser(id, userId), null, userId);
+    }
+    assert.equal(await harness.server.store.getUser(id, 'refresh'), null, 'not the user of the collapsed path');
+  });
+
   it('syncUsers sends 2 500 ids in bulk pings of at most 1 000 (the server limit), duplicates merged', async () => {
     assert.equal(MAX_BULK_USER_IDS, SERVER_MAX_BULK_USER_IDS);
     const net = await harness.createNetwork({ pullUrl: endpoint.template });
@@ -88,6 +109,10 @@ describe('Network against a real p4p', () => {
     const network = networkFor(harness, net);
     await assert.rejects(network.syncUser('no spaces'), P4pInputError);
     await assert.rejects(network.syncUsers(['ok', 'bad/id']), /userIds\[1\]: user id must be 1–255 characters/);
+    // eslint-disable-next-line no-sparse-arrays
+    await assert.rejects(network.syncUsers(['ok', , 'fine'] as string[]), /userIds\[1\]: user id must be .*; got undefined/);
+    await assert.rejects(network.syncUser('ok', { signal: AbortSignal.abort(new Error('given up')) }), /given up/);
+    assert.throws(() => networkFor(harness, net, { totalTimeout: 5 } as never), /retry\.totalTimeout is not a retry setting; the settings are totalTimeoutMs, attemptTimeoutMs, baseDelayMs, maxDelayMs/);
     await assert.rejects(network.setUserSyncUrl('https://example.com/profile'), /template must contain \{id\}/);
     await assert.rejects(network.setUserSyncUrl('ftp://example.com/{id}'), /absolute http\(s\) URL/);
     await assert.rejects(network.setUserSyncUrl(`https://example.com/{id}?${'x'.repeat(2048)}`), /at most 2048/);
@@ -150,6 +175,93 @@ describe('Network retries (against a scripted HTTP server)', () => {
     }
   });
 
+  it('signs each request with a short-lived system token; setUserSyncUrl sends it once, in the header', async () => {
+    const server = await scripted((response) => response.writeHead(204).end());
+    const before = Date.now() / 1000;
+    await new Network({ name: NAME, key: KEY, url: server.url, retry: FAST_RETRY }).setUserSyncUrl('https://example.com/?id={id}');
+    const [request] = server.received;
+    assert.deepEqual(Object.fromEntries(new URLSearchParams(request!.body)), { pull_profile_url: 'https://example.com/?id={id}' });
+    const claims = readValidToken(request!.headers.authorization?.replace(/^Bearer /, ''), KEY);
+    assert.equal(claims?.user_id, 'system');
+    assert.ok(claims!.expires <= Date.now() / 1000 + REQUEST_TOKEN_SECONDS && claims!.expires >= before + REQUEST_TOKEN_SECONDS);
+  });
+
+  it('Retry-After: 0 does not replace the backoff (no hot loop)', async () => {
+    const server = await scripted((response) => p4pError(response, 503, 'store_unavailable', { 'retry-after': '0' }));
+    const retry = { baseDelayMs: 200, maxDelayMs: 200, totalTimeoutMs: 2_000, attemptTimeoutMs: 500 };
+    const error = await rejection(new Network({ name: NAME, key: KEY, url: server.url, retry }).syncUser('ada'));
+    assert.ok(error instanceof P4pApiError);
+    assert.equal(error.code, 'store_unavailable');
+    // Waits of 0–200 ms (100 on average) within 2 s: about 20 requests; a hot loop sends thousands.
+    assert.ok(server.received.length < 200, `${server.received.length} requests`);
+  });
+
+  it('does not start an attempt with less than min(attemptTimeoutMs, 1 s) of the budget left', async () => {
+    const server = await scripted((response) => p4pError(response, 429, 'rate_limited', { 'retry-after': '1' }));
+    const retry = { ...FAST_RETRY, totalTimeoutMs: 1_500 };
+    const error = await rejection(new Network({ name: NAME, key: KEY, url: server.url, retry }).syncUser('ada'));
+    assert.ok(error instanceof P4pApiError);
+    assert.deepEqual([error.status, error.code, error.retryAfterMs], [429, 'rate_limited', 1000]);
+    assert.equal(server.received.length, 1, 'a wait of 1 s would have left 0.5 s for the attempt');
+  });
+
+  it('an attempt cut short by the budget that times out rejects with the last answer, not a network error', async () => {
+    // 503 once, then no answer at all.
+    const server = await scripted((response, index) => {
+      if (index === 0) p4pError(response, 503, 'store_unavailable', { 'retry-after': '0' });
+    });
+    const retry = { ...FAST_RETRY, totalTimeoutMs: 1_500, attemptTimeoutMs: 5_000 };
+    const error = await rejection(new Network({ name: NAME, key: KEY, url: server.url, retry }).syncUser('ada'));
+    assert.ok(error instanceof P4pApiError, String(error));
+    assert.deepEqual([error.status, error.code, error.retryAfterMs], [503, 'store_unavailable', 0]);
+    assert.equal(server.received.length, 2);
+  });
+
+  it('gives up on a server that never answers after attemptTimeoutMs, and retries within the budget', async () => {
+    const server = await scripted(() => undefined);
+    const retry = { ...FAST_RETRY, totalTimeoutMs: 1_500, attemptTimeoutMs: 200 };
+    const error = await rejection(new Network({ name: NAME, key: KEY, url: server.url, retry }).syncUser('ada'));
+    assert.ok(error instanceof P4pNetworkError);
+    assert.ok(server.received.length > 1, `${server.received.length} attempts`);
+    assert.match(String((error.cause as Error).name), /TimeoutError/);
+  });
+
+  it('reads at most 64 KiB of an error body: one that never ends still gives the error', async () => {
+    const server = await scripted((response) => {
+      response.writeHead(400, { 'content-type': 'text/plain' });
+      response.write('x'.repeat(100 * 1024));
+    });
+    const retry = { ...FAST_RETRY, totalTimeoutMs: 60_000, attemptTimeoutMs: 30_000 };
+    const error = await rejection(new Network({ name: NAME, key: KEY, url: server.url, retry }).syncUser('ada'));
+    assert.ok(error instanceof P4pApiError);
+    assert.equal(error.code, 'http_400');
+    assert.match(error.message, /without a p4p error body: x{200}; check the url option$/);
+  });
+
+  it('syncUsers has one time budget for all its chunks', async () => {
+    // The first chunk is answered after 1 s, the second gets 503s.
+    const server = await scripted((response, index) => {
+      if (index === 0) setTimeout(() => response.writeHead(200).end('{}'), 1_000);
+      else p4pError(response, 503, 'store_unavailable', { 'retry-after': '0' });
+    });
+    const retry = { ...FAST_RETRY, totalTimeoutMs: 1_800, attemptTimeoutMs: 1_500 };
+    const ids = Array.from({ length: MAX_BULK_USER_IDS + 1 }, (_, i) => `u${i}`);
+    const error = await rejection(new Network({ name: NAME, key: KEY, url: server.url, retry }).syncUsers(ids));
+    assert.ok(error instanceof P4pApiError);
+    assert.equal(server.received.length, 2, 'with 0.8 s of the budget left, no second attempt for the second chunk');
+  });
+
+  it('an aborted signal ends the call during a wait, with the signal reason', async () => {
+    const controller = new AbortController();
+    const server = await scripted((response) => {
+      p4pError(response, 503, 'store_unavailable', { 'retry-after': '5' });
+      controller.abort(new Error('shutting down'));
+    });
+    const network = new Network({ name: NAME, key: KEY, url: server.url });
+    await assert.rejects(network.syncUser('ada', { signal: controller.signal }), /shutting down/);
+    assert.equal(server.received.length, 1);
+  });
+
   it('does not retry a 4xx other than 429', async () => {
     const server = await scripted((response) => p4pError(response, 400, 'invalid_body'));
     const error = await rejection(new Network({ name: NAME, key: KEY, url: server.url, retry: FAST_RETRY }).syncUsers(['a']));
@@ -162,7 +274,7 @@ describe('Network retries (against a scripted HTTP server)', () => {
   it('keeps retrying a 5xx until its budget is spent, then rejects with the last answer', async () => {
     const server = await scripted((response) => response.writeHead(500).end('oops'));
     const error = await rejection(
-      new Network({ name: NAME, key: KEY, url: server.url, retry: { ...FAST_RETRY, totalTimeoutMs: 300 } }).syncUser('ada'),
+      new Network({ name: NAME, key: KEY, url: server.url, retry: { ...FAST_RETRY, totalTimeoutMs: 300, attemptTimeoutMs: 100 } }).syncUser('ada'),
     );
     assert.ok(error instanceof P4pApiError);
     assert.equal(error.code, 'http_500');

@@ -4,6 +4,7 @@ import { createHmac } from 'node:crypto';
 import { describe, it } from 'node:test';
 import livefyre from 'livefyre';
 import { Network, P4pInputError, buildUserAuthToken, signToken, validateToken } from 'p4p-sdk';
+import { parseToken } from '../../server/src/tokens/parse-token.js';
 
 /** The official library insists on names ending with fyre.co. */
 const NAME = 'labs.fyre.co';
@@ -98,6 +99,26 @@ describe('tokens: validation', () => {
     assert.equal(validateToken(at(nowMs / 1000 - 61), KEY, nowMs), false);
     assert.equal(validateToken(at(nowMs / 1000 + 60, { exp: nowMs / 1000 - 120 }), KEY, nowMs), false);
     assert.equal(validateToken(signToken({ domain: NAME, user_id: 'system', exp: nowMs / 1000 + 60 }, KEY), KEY, nowMs), false);
+  });
+
+  it('an official system token expires after its day, with the same 60 s of skew', () => {
+    const builtAt = Date.now();
+    const token = livefyre.getNetwork(NAME, KEY).buildLivefyreToken();
+    const dayMs = 86_400_000;
+    assert.equal(validateToken(token, KEY, builtAt + dayMs + 59_000), true);
+    assert.equal(validateToken(token, KEY, builtAt + dayMs + 61_000 + (Date.now() - builtAt)), false);
+  });
+
+  it('agrees with the p4p server on iat and exp: a finite number when present', () => {
+    const expires = nowMs / 1000 + 60;
+    for (const extra of [{ iat: '1700000000' }, { iat: null }, { iat: true }, { iat: {} }, { exp: '9999999999' }]) {
+      const token = signToken({ domain: NAME, user_id: 'system', expires, ...extra }, KEY);
+      assert.equal(validateToken(token, KEY, nowMs), false, JSON.stringify(extra));
+      assert.equal(parseToken(token).ok, false, `the server refuses ${JSON.stringify(extra)} too`);
+    }
+    const numeric = signToken({ domain: NAME, user_id: 'system', expires, iat: Math.floor(nowMs / 1000) }, KEY);
+    assert.equal(validateToken(numeric, KEY, nowMs), true);
+    assert.equal(parseToken(numeric).ok, true);
   });
 });
 

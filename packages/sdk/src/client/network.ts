@@ -14,7 +14,7 @@ import {
   SYSTEM_USER_ID,
 } from '../tokens.js';
 import { retryPolicyFrom, type RetryPolicy } from './retry-policy.js';
-import { sendWithRetry } from './send-with-retry.js';
+import { sendWithRetry, type SendOptions } from './send-with-retry.js';
 
 /** Most user ids p4p takes in one bulk ping; {@link Network.syncUsers} splits longer lists. */
 export const MAX_BULK_USER_IDS = 1000;
@@ -31,6 +31,15 @@ export interface NetworkOptions {
   url?: string;
   /** Retries of the calls to p4p; see {@link RetryPolicy} for the defaults. */
   retry?: Partial<RetryPolicy>;
+}
+
+/** Lifetime of the system token the SDK signs for each of its own requests, in seconds. */
+export const REQUEST_TOKEN_SECONDS = 300;
+
+/** Options of one call to p4p. */
+export interface CallOptions {
+  /** Abandons the call (waits and attempts); it rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 /** What p4p said about a registered template. */
@@ -83,31 +92,41 @@ export class Network {
    * p4p has durably recorded the ping.
    * @throws P4pInputError for a bad user id (nothing sent); P4pApiError, P4pNetworkError.
    */
-  async syncUser(userId: string): Promise<void> {
+  async syncUser(userId: string, options: CallOptions = {}): Promise<void> {
     assertUserId(userId);
-    await this.#post(`/api/v3.0/user/${userId}/refresh`, undefined, 200);
+    const send = sendOptionsFrom(options);
+    if (userId === '.' || userId === '..') {
+      // No URL can carry these as a path segment: fetch's URL parser drops dot
+      // segments, percent-encoded (%2E) too. The bulk ping records them the same way.
+      await this.#post('/api/v3.0/users/refresh', JSON.stringify({ user_ids: [userId] }), 200, send);
+      return;
+    }
+    await this.#post(`/api/v3.0/user/${encodeURIComponent(userId)}/refresh`, undefined, 200, send);
   }
 
   /**
    * Pings p4p for many users (duplicates merged), in bulk pings of at most
-   * {@link MAX_BULK_USER_IDS}, one after another. Every id is checked before
-   * anything is sent. When a chunk fails, the earlier chunks stay recorded;
-   * calling again with the whole list is safe (a repeated ping costs at most one more pull).
+   * {@link MAX_BULK_USER_IDS}, one after another, all within one
+   * `retry.totalTimeoutMs` budget. Every id is checked before anything is
+   * sent. When a chunk fails, the earlier chunks stay recorded; calling again
+   * with the whole list is safe (a repeated ping costs at most one more pull).
    * @throws P4pInputError naming the first bad id; P4pApiError, P4pNetworkError.
    */
-  async syncUsers(userIds: readonly string[]): Promise<void> {
+  async syncUsers(userIds: readonly string[], options: CallOptions = {}): Promise<void> {
     if (!Array.isArray(userIds)) throw new P4pInputError('userIds must be an array of user ids');
-    userIds.forEach((userId, index) => {
+    // An index loop, not forEach: forEach skips the holes of a sparse array.
+    for (let index = 0; index < userIds.length; index++) {
       try {
-        assertUserId(userId);
+        assertUserId(userIds[index]);
       } catch (error) {
         throw new P4pInputError(`userIds[${index}]: ${(error as Error).message}`);
       }
-    });
+    }
+    const send = { ...sendOptionsFrom(options), deadline: Date.now() + this.#retry.totalTimeoutMs };
     const unique = [...new Set(userIds)];
     for (let start = 0; start < unique.length; start += MAX_BULK_USER_IDS) {
       const body = JSON.stringify({ user_ids: unique.slice(start, start + MAX_BULK_USER_IDS) });
-      await this.#post('/api/v3.0/users/refresh', body, 200);
+      await this.#post('/api/v3.0/users/refresh', body, 200, send);
     }
   }
 
@@ -117,15 +136,22 @@ export class Network {
    * @throws P4pInputError when the template has no `{id}`, is not an absolute
    * http(s) URL or is too long (nothing sent); P4pApiError when p4p refuses it.
    */
-  async setUserSyncUrl(template: string): Promise<RegistrationResult> {
+  async setUserSyncUrl(template: string, options: CallOptions = {}): Promise<RegistrationResult> {
     checkTemplate(template);
-    const body = new URLSearchParams({ actor_token: this.buildLivefyreToken(), pull_profile_url: template });
-    const response = await this.#post('/', body.toString(), 204, 'application/x-www-form-urlencoded');
+    // The token goes in the Authorization header only (p4p reads actor_token from there too).
+    const body = new URLSearchParams({ pull_profile_url: template }).toString();
+    const response = await this.#post('/', body, 204, sendOptionsFrom(options), 'application/x-www-form-urlencoded');
     const warning = response.headers.get('x-p4p-warning');
     return { warnings: warning === null ? [] : [warning] };
   }
 
-  async #post(path: string, body: string | undefined, expectedStatus: number, contentType = 'application/json'): Promise<Response> {
+  async #post(
+    path: string,
+    body: string | undefined,
+    expectedStatus: number,
+    send: SendOptions,
+    contentType = 'application/json',
+  ): Promise<Response> {
     if (this.#baseUrl === undefined) {
       throw new P4pInputError("this Network has no url; pass new Network({ name, key, url: 'https://p4p.example.com' })");
     }
@@ -134,7 +160,8 @@ export class Network {
         method: 'POST',
         url: `${this.#baseUrl}${path}`,
         headers: () => ({
-          authorization: `Bearer ${this.buildLivefyreToken()}`,
+          // Short-lived: a token that leaks from a log or a proxy is soon worthless.
+          authorization: `Bearer ${buildSystemToken(this.name, this.#key, REQUEST_TOKEN_SECONDS)}`,
           accept: 'application/json',
           ...(body === undefined ? {} : { 'content-type': contentType }),
         }),
@@ -142,8 +169,18 @@ export class Network {
         expectedStatus,
       },
       this.#retry,
+      send,
     );
   }
+}
+
+/** @throws P4pInputError unless `options` is an object whose `signal`, when given, is an AbortSignal. */
+function sendOptionsFrom(options: CallOptions): SendOptions {
+  if (options === null || typeof options !== 'object') throw new P4pInputError('options must be an object such as { signal }');
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
+    throw new P4pInputError('options.signal must be an AbortSignal, e.g. AbortSignal.timeout(5000)');
+  }
+  return { signal: options.signal };
 }
 
 /** The base URL without a trailing slash, so paths can be appended (a path prefix is kept). */

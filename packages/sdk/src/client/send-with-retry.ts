@@ -2,9 +2,10 @@
  * One call to p4p over fetch, retried by the {@link RetryPolicy} until it
  * succeeds, fails for good, or its time budget runs out.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { P4pApiError, P4pNetworkError } from '../errors.js';
 import { parseRetryAfter } from '../retry-after.js';
-import { isRetryableStatus, retryDelayMs, type RetryPolicy } from './retry-policy.js';
+import { attemptFloorMs, isRetryableStatus, retryDelayMs, type RetryPolicy } from './retry-policy.js';
 
 export interface P4pRequest {
   method: 'POST';
@@ -16,19 +17,34 @@ export interface P4pRequest {
   expectedStatus: number;
 }
 
+export interface SendOptions {
+  /** When the call must be over, in Unix ms. Default: now + `totalTimeoutMs`. */
+  deadline?: number;
+  /** Ends the call at once, rejecting with the signal's reason. */
+  signal?: AbortSignal | undefined;
+}
+
 /** Longest error message kept from a non-JSON error answer, in characters. */
 const MAX_EXCERPT_CHARS = 200;
 
+/** Most of an answer's body ever read, in bytes: p4p's answers are small, a proxy's may not be. */
+const MAX_BODY_BYTES = 64 * 1024;
+
 /**
- * Resolves with the successful response. Rejects with {@link P4pApiError}
- * for an error answer (after retries for 429 and 5xx) and with
- * {@link P4pNetworkError} when p4p stayed unreachable. A Retry-After longer
- * than the remaining budget ends the call at once: waiting could not help.
+ * Resolves with the successful response (its body already read, so the
+ * connection can be reused). Rejects with {@link P4pApiError} for an error
+ * answer (after retries for 429 and 5xx) and with {@link P4pNetworkError}
+ * when p4p stayed unreachable. When the next attempt could not start with
+ * at least {@link attemptFloorMs} of the budget left (a Retry-After beyond
+ * it, say), the call ends at once with the last answer: waiting could not help.
  */
-export async function sendWithRetry(request: P4pRequest, policy: RetryPolicy): Promise<Response> {
-  const deadline = Date.now() + policy.totalTimeoutMs;
+export async function sendWithRetry(request: P4pRequest, policy: RetryPolicy, options: SendOptions = {}): Promise<Response> {
+  const { deadline = Date.now() + policy.totalTimeoutMs, signal } = options;
+  let lastFailure: P4pApiError | undefined;
   for (let retry = 1; ; retry++) {
+    signal?.throwIfAborted();
     const attemptMs = Math.max(1, Math.min(policy.attemptTimeoutMs, deadline - Date.now()));
+    const timeout = AbortSignal.timeout(attemptMs);
     let response: Response;
     try {
       response = await fetch(request.url, {
@@ -36,32 +52,48 @@ export async function sendWithRetry(request: P4pRequest, policy: RetryPolicy): P
         headers: request.headers(),
         body: request.body,
         redirect: 'manual',
-        signal: AbortSignal.timeout(attemptMs),
+        signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]),
       });
     } catch (error) {
-      const waitMs = retryDelayMs(policy, retry, undefined);
-      if (Date.now() + waitMs >= deadline) {
-        throw new P4pNetworkError(`could not reach p4p at ${request.url} within ${policy.totalTimeoutMs} ms (${retry} attempts)`, {
-          cause: error,
-        });
-      }
-      await sleep(waitMs);
-      continue;
+      signal?.throwIfAborted();
+      if (await waitToRetry(policy, retry, undefined, deadline, signal)) continue;
+      // An attempt cut short by the budget says little; the last answer says more.
+      if (lastFailure !== undefined && attemptMs < policy.attemptTimeoutMs) throw lastFailure;
+      throw new P4pNetworkError(`could not reach p4p at ${request.url} within ${policy.totalTimeoutMs} ms (${retry} attempts)`, {
+        cause: error,
+      });
     }
 
-    if (response.status === request.expectedStatus) return response;
+    if (response.status === request.expectedStatus) {
+      await readBody(response);
+      return response;
+    }
     const failure = await apiErrorFrom(response);
     if (!isRetryableStatus(response.status)) throw failure;
-    const waitMs = retryDelayMs(policy, retry, failure.retryAfterMs);
-    if (Date.now() + waitMs >= deadline) throw failure;
-    await sleep(waitMs);
+    lastFailure = failure;
+    if (!(await waitToRetry(policy, retry, failure.retryAfterMs, deadline, signal))) throw failure;
   }
+}
+
+/** Waits before the next attempt and resolves true, or resolves false at once when too little budget would be left for it. */
+async function waitToRetry(
+  policy: RetryPolicy,
+  retry: number,
+  retryAfterMs: number | undefined,
+  deadline: number,
+  signal: AbortSignal | undefined,
+): Promise<boolean> {
+  const waitMs = retryDelayMs(policy, retry, retryAfterMs);
+  if (Date.now() + waitMs + attemptFloorMs(policy) > deadline) return false;
+  // timers/promises rejects with its own AbortError; the caller's reason is what callers expect.
+  await sleep(waitMs, undefined, { signal }).catch(() => signal?.throwIfAborted());
+  return true;
 }
 
 /** The server's `{ code, message }`, or a description of whatever else came back (a proxy's HTML page, a redirect). */
 async function apiErrorFrom(response: Response): Promise<P4pApiError> {
   const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), Date.now());
-  const text = await response.text().catch(() => '');
+  const text = await readBody(response);
   let body: unknown;
   try {
     body = JSON.parse(text);
@@ -82,6 +114,23 @@ async function apiErrorFrom(response: Response): Promise<P4pApiError> {
   );
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** The body as text, at most {@link MAX_BODY_BYTES} of it; the rest is cancelled. A body cut off mid-way gives what came. */
+async function readBody(response: Response): Promise<string> {
+  if (response.body === null) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let bytes = 0;
+  try {
+    while (bytes < MAX_BODY_BYTES) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      bytes += value.byteLength;
+    }
+  } catch {
+    // The connection broke or the attempt timed out while reading: keep what came.
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+  return Buffer.concat(chunks).subarray(0, MAX_BODY_BYTES).toString('utf8');
 }
