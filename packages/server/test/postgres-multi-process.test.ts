@@ -2,9 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { buildSystemToken } from '../src/tokens/sign-token.js';
 import { ChangingUsers } from './support/ping-load.js';
-import { createTestDatabase, postgresSkip, type TestDatabase } from './support/postgres.js';
+import { createNetworkIn, createTestDatabase, postgresSkip, type TestDatabase } from './support/postgres.js';
 import { PullEndpoint } from './support/pull-endpoint.js';
-import { runCli } from './support/run-cli.js';
 import { ServeProcess } from './support/serve-process.js';
 import { waitFor } from './support/wait-for.js';
 
@@ -35,9 +34,7 @@ describe('several p4p serve processes on one PostgreSQL database', { skip }, () 
   });
 
   test('pings spread over three processes are all pulled, never overlapping, and a killed process loses nothing', async () => {
-    const created = await runCli(['network', 'create', NETWORK, '--json', '--database', database!.url]);
-    assert.equal(created.code, 0, created.stderr);
-    const { key } = JSON.parse(created.stdout) as { key: string };
+    const key = await createNetworkIn(database!.url, NETWORK);
 
     const users = new ChangingUsers(Array.from({ length: 150 }, (_, i) => `user-${i}`));
     // Slow enough answers that the victim holds many pulls when it dies, far below the pull timeout.

@@ -3,7 +3,7 @@ import { after, describe, test } from 'node:test';
 import { sendPing } from '../src/client/send-ping.js';
 import { buildSystemToken } from '../src/tokens/sign-token.js';
 import { parseToken, verifyToken } from '../src/tokens/verify-token.js';
-import { createTestDatabase, postgresSkip, type TestDatabase } from './support/postgres.js';
+import { createNetworkIn, createTestDatabase, postgresSkip, type TestDatabase } from './support/postgres.js';
 import { PullEndpoint } from './support/pull-endpoint.js';
 import { runCli } from './support/run-cli.js';
 import { ServeProcess } from './support/serve-process.js';
@@ -67,8 +67,7 @@ describe('p4p on PostgreSQL', { skip }, () => {
 
   test('an api process takes the pings and a worker process pulls them, woken through the database', async () => {
     const { url } = await freshDatabase();
-    const created = await runCli(['network', 'create', 'roles.fyre.co', '--json', '--database', url]);
-    const { key } = JSON.parse(created.stdout) as { key: string };
+    const key = await createNetworkIn(url, 'roles.fyre.co');
     const endpoint = await PullEndpoint.start();
     try {
       endpoint.profiles.set('ada', { id: 'ada', display_name: 'Ada' });

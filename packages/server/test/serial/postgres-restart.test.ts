@@ -5,9 +5,8 @@ import { after, before, describe, test } from 'node:test';
 import { sendPing } from '../../src/client/send-ping.js';
 import { buildSystemToken } from '../../src/tokens/sign-token.js';
 import { ChangingUsers } from '../support/ping-load.js';
-import { createTestDatabase, postgresSkip, type TestDatabase } from '../support/postgres.js';
+import { createNetworkIn, createTestDatabase, postgresSkip, type TestDatabase } from '../support/postgres.js';
 import { PullEndpoint } from '../support/pull-endpoint.js';
-import { runCli } from '../support/run-cli.js';
 import { ServeProcess } from '../support/serve-process.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -46,9 +45,7 @@ describe('PostgreSQL restarting under load', { skip }, () => {
   });
 
   test('pings answer 503 with Retry-After while PostgreSQL is down, and no acknowledged ping is lost', async () => {
-    const created = await runCli(['network', 'create', NETWORK, '--json', '--database', database!.url]);
-    assert.equal(created.code, 0, created.stderr);
-    const { key } = JSON.parse(created.stdout) as { key: string };
+    const key = await createNetworkIn(database!.url, NETWORK);
     const users = new ChangingUsers(Array.from({ length: 50 }, (_, i) => `user-${i}`));
     endpoint!.behaviour = users.behaviour(() => 20 + Math.random() * 80);
     const args = ['--database', database!.url, '--allow-private-targets', '--ping-rate', '0', '--retry-base-ms', '100', '--retry-max-ms', '1000'];

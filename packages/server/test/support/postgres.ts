@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { runCli } from './run-cli.js';
 
 /**
  * The PostgreSQL the tests use: 127.0.0.1:5432, trust auth, user postgres
@@ -80,4 +81,11 @@ export async function createTestSchema(database: TestDatabase): Promise<{ url: s
       }
     },
   };
+}
+
+/** `p4p network create NAME --json --database URL`; resolves to the key, rejects when the command fails. */
+export async function createNetworkIn(databaseUrl: string, name: string): Promise<string> {
+  const run = await runCli(['network', 'create', name, '--json', '--database', databaseUrl]);
+  if (run.code !== 0) throw new Error(`p4p network create failed (exit ${run.code}, signal ${run.signal}): ${run.stderr}`);
+  return (JSON.parse(run.stdout) as { key: string }).key;
 }
