@@ -1,6 +1,6 @@
 import { withBarePingServer } from '../support/bare-ping-process.js';
 import { sqliteLocation, withServe, type P4pServe, type ServeOptions, type StoreLocation } from '../support/p4p-serve.js';
-import { pingLoad, type PingLoadResult, type PingTarget } from '../support/ping-load.js';
+import { PING_CONNECTIONS, pingLoad, type PingLoadResult, type PingTarget } from '../support/ping-load.js';
 import type { PullEndpointProcess } from '../support/pull-endpoint.js';
 import { ratioRow, type ResultRow } from '../support/report.js';
 import type { BenchSettings } from '../support/settings.js';
@@ -9,10 +9,10 @@ let runNumber = 0;
 /** Share of the offered rate a server must acknowledge for its latency at that rate to count. */
 const MIN_RATE_KEPT = 0.95;
 
-/** A warm-up load, then the measured saturating load, each on users no one has pinged yet. */
-export async function saturatingPings(target: PingTarget, settings: BenchSettings): Promise<PingLoadResult> {
+/** A warm-up load (unless `warm` is false), then the measured saturating load, each on users no one has pinged yet. */
+export async function saturatingPings(target: PingTarget, settings: BenchSettings, warm = true): Promise<PingLoadResult> {
   const prefix = `r${runNumber++}u`;
-  await pingLoad(target, { durationSeconds: settings.warmupSeconds, userPrefix: `${prefix}w` });
+  if (warm) await pingLoad(target, { durationSeconds: settings.warmupSeconds, userPrefix: `${prefix}w` });
   return checked(await pingLoad(target, { durationSeconds: settings.loadSeconds, userPrefix: prefix }));
 }
 
@@ -45,30 +45,47 @@ export async function withIngestServe<T>(
   }
 }
 
+/** Measured rounds of rows 1 and 2, the three servers taking turns; each keeps its best round (the one the shared machine disturbed least). */
+const INGEST_ROUNDS = 2;
+const SIDES = ['bare', 'power', 'process'] as const;
+
 /** Rows 1, 2 and 3. */
 export async function ingestRows(endpoint: PullEndpointProcess, settings: BenchSettings): Promise<ResultRow[]> {
-  const rows: ResultRow[] = [];
-  const power = await withIngestServe(sqliteLocation(), endpoint, { durability: 'power' }, async (serve) => {
-    const bare = await withBarePingServer(serve.network, serve.key, (target) => saturatingPings(target, settings));
-    const saturated = await saturatingPings(targetOf(serve), settings);
-    rows.push(ratioRow('1 durable ping ingest (SQLite) ÷ bare node:http', 'pings/s', saturated.pingsPerSecond, bare.pingsPerSecond, '>=', 0.5));
+  return withIngestServe(sqliteLocation(), endpoint, { durability: 'power' }, (power) =>
+    withIngestServe(sqliteLocation(), endpoint, { durability: 'process' }, (processOnly) =>
+      withBarePingServer(power.network, power.key, async (bare) => {
+        const targets = { bare, power: targetOf(power), process: targetOf(processOnly) };
+        const best = { bare: 0, power: 0, process: 0 };
+        for (let round = 0; round < INGEST_ROUNDS; round++) {
+          for (const side of SIDES) {
+            const result = await saturatingPings(targets[side], settings, round === 0);
+            best[side] = Math.max(best[side], result.pingsPerSecond);
+          }
+        }
+        const detail = `best of ${INGEST_ROUNDS} alternating rounds of ${settings.loadSeconds} s, ${PING_CONNECTIONS} connections`;
+        return [
+          ratioRow('1 durable ping ingest (SQLite) ÷ bare node:http', 'pings/s', best.power, best.bare, '>=', 0.5, detail),
+          ratioRow('2 cost of durability: --durability power ÷ process', 'pings/s', best.power, best.process, '>=', 0.9, detail),
+          await latencyAtHalfRow(bare, targets.power, best.bare, settings),
+        ];
+      }),
+    ),
+  );
+}
 
-    const halfRate = Math.round(bare.pingsPerSecond / 2);
-    const atHalf = { durationSeconds: settings.loadSeconds, overallRate: halfRate };
-    const bareAtHalf = await withBarePingServer(serve.network, serve.key, (target) => pingLoad(target, { ...atHalf, userPrefix: `h${runNumber++}u` }));
-    const productAtHalf = checked(await pingLoad(targetOf(serve), { ...atHalf, userPrefix: `h${runNumber++}u` }));
-    const kept = productAtHalf.pingsPerSecond / halfRate;
-    const latency = ratioRow(`3 ingest p99 latency at ${halfRate} pings/s (half the bare maximum)`, 'ms', productAtHalf.p99Ms, bareAtHalf.p99Ms, '<=', 3,
-      `p50 ${productAtHalf.p50Ms} ms vs bare ${bareAtHalf.p50Ms} ms; p4p acknowledged ${Math.round(productAtHalf.pingsPerSecond)} pings/s`);
-    // autocannon's connections wait for each answer, so a server that cannot keep up shows a bounded latency and a lower rate instead.
-    if (kept < MIN_RATE_KEPT) {
-      latency.pass = false;
-      latency.detail += ` (${Math.round(kept * 100)} % of the offered rate: p4p cannot sustain it, so the latency is not comparable)`;
-    }
-    rows.push(latency);
-    return saturated;
-  });
-  const processOnly = await withIngestServe(sqliteLocation(), endpoint, { durability: 'process' }, (serve) => saturatingPings(targetOf(serve), settings));
-  rows.splice(1, 0, ratioRow('2 cost of durability: --durability power ÷ process', 'pings/s', power.pingsPerSecond, processOnly.pingsPerSecond, '>=', 0.9));
-  return rows;
+/** Row 3: p99 of p4p and of the bare server at the same offered rate, half the bare server's maximum. */
+async function latencyAtHalfRow(bare: PingTarget, product: PingTarget, bareMax: number, settings: BenchSettings): Promise<ResultRow> {
+  const halfRate = Math.round(bareMax / 2);
+  const atHalf = { durationSeconds: settings.loadSeconds, overallRate: halfRate };
+  const bareAtHalf = checked(await pingLoad(bare, { ...atHalf, userPrefix: `h${runNumber++}u` }));
+  const productAtHalf = checked(await pingLoad(product, { ...atHalf, userPrefix: `h${runNumber++}u` }));
+  const row = ratioRow(`3 ingest p99 latency at ${halfRate} pings/s (half the bare maximum)`, 'ms', productAtHalf.p99Ms, bareAtHalf.p99Ms, '<=', 3,
+    `p50 ${productAtHalf.p50Ms} ms vs bare ${bareAtHalf.p50Ms} ms; p4p acknowledged ${Math.round(productAtHalf.pingsPerSecond)} pings/s`);
+  // autocannon's connections wait for each answer, so a server that cannot keep up shows a bounded latency and a lower rate instead.
+  const kept = productAtHalf.pingsPerSecond / halfRate;
+  if (kept < MIN_RATE_KEPT) {
+    row.pass = false;
+    row.detail += ` (${Math.round(kept * 100)} % of the offered rate: p4p cannot sustain it, so the latency is not comparable)`;
+  }
+  return row;
 }
