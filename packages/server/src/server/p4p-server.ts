@@ -138,7 +138,10 @@ export async function startServer(config: ServeConfig, log: Logger): Promise<P4p
     await opened.close();
     throw error;
   }
-  const listener = worker !== null && config.database !== null ? WorkListener.start(config.database.url, () => worker.notify(), log) : null;
+  const listener =
+    worker !== null && config.database !== null
+      ? WorkListener.start(config.database.url, { onWork: () => worker.notify(), onPullUrlChanged: (id) => worker.pullUrlChanged(id) }, log)
+      : null;
   worker?.start();
   const { address, port, family } = app.server.address() as AddressInfo;
   const running = app;

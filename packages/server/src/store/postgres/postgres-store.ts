@@ -30,6 +30,9 @@ export interface PostgresStoreOptions {
 /** The channel on which a committed ping, release or pull URL change announces due work to every process. */
 export const WORK_CHANNEL = 'p4p_work';
 
+/** Payload prefix of the notification that a network's pull URL changed; the network id follows. */
+export const PULL_URL_CHANGED = 'pull_url:';
+
 /** Key (first half) of the transaction advisory locks that serialise claimers of one network across processes. */
 const CLAIM_LOCK_KEY = 0x70347032;
 
@@ -228,7 +231,7 @@ export class PostgresStore implements Store {
     await this.transaction(async (client) => {
       await client.query('UPDATE networks SET pull_url_template = $1, updated_at = $2 WHERE id = $3', [template, now, networkId]);
       await client.query(`UPDATE users SET due_at = $1, attempts = 0 WHERE network_id = $2 AND state = 'retrying'`, [now, networkId]);
-      await client.query('SELECT pg_notify($1, $2)', [WORK_CHANNEL, 'pull_url']);
+      await client.query('SELECT pg_notify($1, $2)', [WORK_CHANNEL, `${PULL_URL_CHANGED}${networkId}`]);
     }, { durable: true });
   }
 

@@ -1,6 +1,14 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
-import { WORK_CHANNEL } from './postgres-store.js';
+import { PULL_URL_CHANGED, WORK_CHANNEL } from './postgres-store.js';
+
+/** What a notification asks of this process's pull worker. */
+export interface WorkListeners {
+  /** Work may be due now. */
+  onWork: () => void;
+  /** A network's pull URL changed (in any process): its endpoint's past failures no longer count. */
+  onPullUrlChanged: (networkId: number) => void;
+}
 
 /** Pause before reconnecting after the listening connection failed, in ms; doubles up to the maximum. */
 const RECONNECT_MIN_MS = 250;
@@ -8,8 +16,8 @@ const RECONNECT_MAX_MS = 5000;
 
 /**
  * LISTENs on the work channel on a connection of its own and calls `onWork`
- * for every notification: a ping taken by any process wakes the pull
- * workers of every process. It reconnects by itself after the database
+ * for every notification (`onPullUrlChanged` for a pull URL change): a ping
+ * taken by any process wakes the pull workers of every process. It reconnects by itself after the database
  * restarts, and calls `onWork` after each (re)connection, since
  * notifications sent while it was away are lost.
  */
@@ -21,12 +29,12 @@ export class WorkListener {
 
   private constructor(
     private readonly url: string,
-    private readonly onWork: () => void,
+    private readonly listeners: WorkListeners,
     private readonly log: Logger,
   ) {}
 
-  static start(url: string, onWork: () => void, log: Logger): WorkListener {
-    const listener = new WorkListener(url, onWork, log);
+  static start(url: string, listeners: WorkListeners, log: Logger): WorkListener {
+    const listener = new WorkListener(url, listeners, log);
     void listener.connect();
     return listener;
   }
@@ -34,7 +42,10 @@ export class WorkListener {
   private async connect(): Promise<void> {
     const client = new pg.Client({ connectionString: this.url, application_name: 'p4p-listen', keepAlive: true });
     this.client = client;
-    client.on('notification', () => this.onWork());
+    client.on('notification', ({ payload }) => {
+      if (payload?.startsWith(PULL_URL_CHANGED)) this.listeners.onPullUrlChanged(Number(payload.slice(PULL_URL_CHANGED.length)));
+      else this.listeners.onWork();
+    });
     client.on('error', (error) => this.lost(client, error));
     client.on('end', () => this.lost(client, null));
     try {
@@ -46,7 +57,7 @@ export class WorkListener {
     }
     if (this.delayMs > RECONNECT_MIN_MS) this.log.info({ event: 'listen_restored' }, 'listening for work notifications again');
     this.delayMs = RECONNECT_MIN_MS;
-    this.onWork();
+    this.listeners.onWork();
   }
 
   /** The connection is gone (once per connection): try again after a pause. */
