@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import {
+  checkTemplateShape,
   DEFAULT_DOCTOR_MAX_BODY_BYTES,
   DEFAULT_DOCTOR_TIMEOUT_MS,
   formatDoctorReport,
@@ -7,17 +8,16 @@ import {
   testPullEndpoint,
   type DoctorReport,
 } from 'p4p-sdk';
-import { checkPullTemplate } from '../pull/target-guard.js';
 import { userIdProblem } from '../tokens/token-claims.js';
+import { P4P_VERSION } from '../version.js';
 import { CliError } from './cli-error.js';
-import { dataOption, integerIn } from './options.js';
+import { dataOption, databaseOption, integerIn, type StoreLocation } from './options.js';
 import { findNetwork } from './token-command.js';
 
-interface DoctorOptions {
+interface DoctorOptions extends StoreLocation {
   network: string;
   user: string;
   key?: string;
-  data: string;
   json?: boolean;
   timeoutMs: number;
   maxBytes: number;
@@ -34,8 +34,9 @@ export function doctorCommand(): Command {
     .argument('<template>', 'pull URL template with {id}, e.g. https://example.com/users/{id}')
     .requiredOption('--network <name>', 'network name')
     .requiredOption('--user <id>', 'id of a user that exists at the identity system')
-    .addOption(new Option('--key <key>', 'network key (default: read from the data directory)').env('P4P_KEY'))
+    .addOption(new Option('--key <key>', 'network key (default: read from the store, --database or --data)').env('P4P_KEY'))
     .addOption(dataOption())
+    .addOption(databaseOption())
     .option('--json', 'print the report as JSON')
     .addOption(
       new Option('--timeout-ms <ms>', 'total timeout of each request (as p4p serve --pull-timeout-ms)')
@@ -48,12 +49,20 @@ export function doctorCommand(): Command {
         .default(DEFAULT_DOCTOR_MAX_BODY_BYTES),
     )
     .action(async (template: string, options: DoctorOptions) => {
-      const templateCheck = checkPullTemplate(template, { allowPrivateTargets: true });
-      if (!templateCheck.ok) throw new CliError(templateCheck.message.replace(/^pull_profile_url/, 'the template'));
+      const shape = checkTemplateShape(template, 'the template');
+      if (!shape.ok) throw new CliError(shape.message);
       const problem = userIdProblem(options.user);
       if (problem !== null) throw new CliError(problem);
-      const key = options.key ?? (await findNetwork(options.data, options.network)).keys[0]!;
-      const report = await runDoctor({ template, network: options.network, key, userId: options.user, timeoutMs: options.timeoutMs, maxBodyBytes: options.maxBytes });
+      const key = options.key ?? (await findNetwork(options, options.network)).keys[0]!;
+      const report = await runDoctor({
+        template,
+        network: options.network,
+        key,
+        userId: options.user,
+        timeoutMs: options.timeoutMs,
+        maxBodyBytes: options.maxBytes,
+        userAgent: `p4p/${P4P_VERSION}`,
+      });
       process.stdout.write(options.json === true ? `${JSON.stringify(report, null, 2)}\n` : formatDoctorReport(report));
       const failed = report.checks.filter((check) => check.status === 'fail').map((check) => check.id);
       if (failed.length > 0) throw new CliError(`${failed.length} of ${report.checks.length} checks failed: ${failed.join(', ')}`);
