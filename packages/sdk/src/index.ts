@@ -20,11 +20,13 @@ export {
   NOTIFICATION_FREQUENCIES,
   NOTIFICATION_KINDS,
   PROFILE_FIELDS,
+  type BooleanInput,
   type DisplayRuleField,
   type NamePart,
   type NotificationFrequency,
   type NotificationKind,
   type Profile,
+  type ProfileInput,
 } from './profile/profile.js';
 export {
   DISPLAY_NAME_MAX_CHARS,

@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import express from 'express';
 import Fastify, { type FastifyRequest } from 'fastify';
-import { createFastifyPullHandler, createPullHandler, Network, type Profile, type PullHandlerOptions } from 'p4p-sdk';
+import { createFastifyPullHandler, createPullHandler, Network, type Profile, type ProfileInput, type PullHandlerOptions } from 'p4p-sdk';
 import { readJson, startHarness, type Harness, type TestNetwork } from '../../server/test/support/p4p-harness.js';
 import { waitFor } from '../../server/test/support/wait-for.js';
 import { listen } from './support/listen.js';
@@ -69,6 +69,16 @@ describe('createPullHandler against a real p4p', () => {
     await registerAndPing(net, `${server.origin}/p4p/profile?id={id}`, 'ada');
     const stored = await pulled(harness, net, 'ada', 'ok');
     assert.deepEqual(stored.profile, PROFILES.get('ada'));
+  });
+
+  it('serves a ProfileInput with string booleans; p4p stores them as booleans', async () => {
+    const net = await harness.createNetwork();
+    const served: ProfileInput = { id: 'lin', display_name: 'Lin', moderator: 'true', display_rules: { bio: 'false' } };
+    const server = await listen(createPullHandler({ network: new Network({ name: net.name, key: net.key }), getProfile: () => served }));
+    closers.push(server.close);
+    await registerAndPing(net, `${server.origin}/?id={id}`, 'lin');
+    const stored = await pulled(harness, net, 'lin', 'ok');
+    assert.deepEqual(stored.profile, { id: 'lin', display_name: 'Lin', moderator: true, display_rules: { bio: false } });
   });
 
   it('in Express with the user id in the path', async () => {

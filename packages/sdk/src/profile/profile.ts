@@ -75,6 +75,21 @@ export interface Profile {
   gravatar_disabled?: boolean;
 }
 
+/** A boolean as p4p takes it: also the strings "true" and "false" (any case), as the spec's own example sends them. */
+export type BooleanInput = boolean | 'true' | 'false';
+
+/**
+ * What a pull endpoint may serve: a {@link Profile} whose booleans may also
+ * be {@link BooleanInput} strings. p4p stores it as a {@link Profile}
+ * (`validateProfile` shows how).
+ */
+export type ProfileInput = Omit<Profile, 'autofollow_conversations' | 'display_rules' | 'moderator' | 'gravatar_disabled'> & {
+  autofollow_conversations?: BooleanInput;
+  display_rules?: Partial<Record<DisplayRuleField, BooleanInput>>;
+  moderator?: BooleanInput;
+  gravatar_disabled?: BooleanInput;
+};
+
 /** Every top-level field name a profile may carry, in spec order. */
 export const PROFILE_FIELDS = [
   'id',

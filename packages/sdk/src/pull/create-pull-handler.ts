@@ -5,7 +5,7 @@
  * when there is no such user.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Profile } from '../profile/profile.js';
+import type { ProfileInput } from '../profile/profile.js';
 import { USER_ID_PATTERN, USER_ID_RULE } from '../tokens.js';
 import { profileDevCheck, type Warn } from './profile-dev-check.js';
 
@@ -18,7 +18,7 @@ export interface PullHandlerOptions<Req extends IncomingMessage = IncomingMessag
   /** Checks p4p's `lftoken`; a `Network` built with the network's name and key. */
   network: TokenValidator;
   /** The user's profile (spec section 6), or null/undefined when there is no such user (404). */
-  getProfile: (userId: string, req: Req) => Profile | null | undefined | Promise<Profile | null | undefined>;
+  getProfile: (userId: string, req: Req) => ProfileInput | null | undefined | Promise<ProfileInput | null | undefined>;
   /**
    * Where the user id is in the request. Default: the `id` query parameter,
    * as in the template `https://example.com/p4p/profile?id={id}`. For
