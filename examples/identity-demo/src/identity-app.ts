@@ -39,8 +39,8 @@ export async function startIdentityApp(options: IdentityAppOptions): Promise<Ide
 
   async function route(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://identity-demo');
-    const userId = /^\/users\/([^/]+)$/.exec(url.pathname)?.[1];
-    const user = userId === undefined ? undefined : users.get(decodeURIComponent(userId));
+    const userId = decodePathSegment(/^\/users\/([^/]+)$/.exec(url.pathname)?.[1]);
+    const user = userId === undefined ? undefined : users.get(userId);
     if (url.pathname === PULL_PATH) return servePull(request, response);
     if (request.method === 'GET' && url.pathname === '/') {
       const rows = await Promise.all(users.list().map(async (profile) => ({ profile, stored: await view.read(profile.id) })));
@@ -87,6 +87,16 @@ async function readForm(request: IncomingMessage): Promise<Partial<Record<Editab
   }
   const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
   return Object.fromEntries(EDITABLE_FIELDS.flatMap((field) => (form.has(field) ? [[field, form.get(field)!]] : [])));
+}
+
+/** The segment decoded; undefined when absent or not valid percent-encoding (`%E0`), which is then no user: 404. */
+function decodePathSegment(segment: string | undefined): string | undefined {
+  if (segment === undefined) return undefined;
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
 }
 
 function sendHtml(response: ServerResponse, status: number, html: string): void {

@@ -39,10 +39,13 @@ function readOptions(argv: string[]): DemoOptions {
   return { port, dataDir: values.data };
 }
 
-/** The demo identity system next to p4p: on the next port, or any free port when that one is taken. */
+/** The demo identity system next to p4p: on the next port, or any free port when that one is taken (any other error stops the start). */
 async function startNextToP4p(options: Omit<Parameters<typeof startIdentityApp>[0], 'port'>, p4pPort: number): Promise<IdentityApp> {
   if (p4pPort === 0) return startIdentityApp({ ...options, port: 0 });
-  return startIdentityApp({ ...options, port: p4pPort + 1 }).catch(() => startIdentityApp({ ...options, port: 0 }));
+  return startIdentityApp({ ...options, port: p4pPort + 1 }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EADDRINUSE') throw error;
+    return startIdentityApp({ ...options, port: 0 });
+  });
 }
 
 async function startDemo(options: DemoOptions, server: P4pServer): Promise<{ app: IdentityApp; banner: string }> {
@@ -53,15 +56,26 @@ async function startDemo(options: DemoOptions, server: P4pServer): Promise<{ app
   const users = UserDirectory.open(options.dataDir);
   const view = new P4pView(server.url, network);
   const app = await startNextToP4p({ users, network, view, host: '127.0.0.1' }, options.port);
+  try {
+    return { app, banner: await registerAndCheck(app, network, view, server.url, key, options) };
+  } catch (error) {
+    // The app's listening socket would keep the process alive after the failed start.
+    await app.close();
+    throw error;
+  }
+}
+
+/** Registers the app's pull URL, runs the loop check once and returns the banner. */
+async function registerAndCheck(app: IdentityApp, network: Network, view: P4pView, p4pUrl: string, key: string, options: DemoOptions): Promise<string> {
   const template = `${app.url}${PULL_PATH}?id={id}`;
   await network.setUserSyncUrl(template);
   const loopCheck = await view.syncAndWait(LOOP_CHECK_USER);
   const token = buildSystemToken(DEMO_NETWORK, key, BANNER_TOKEN_SECONDS);
-  const banner = `
+  return `
 p4p and a demo identity system are running.
 
   identity demo  ${app.url}
-  p4p            ${server.url} (data in ${options.dataDir}, demo users in ${options.dataDir}/${USERS_FILE})
+  p4p            ${p4pUrl} (data in ${options.dataDir}, demo users in ${options.dataDir}/${USERS_FILE})
   demo network   ${DEMO_NETWORK}
   network key    ${key}
   pull URL       ${template}
@@ -70,20 +84,25 @@ p4p and a demo identity system are running.
 Open ${app.url} in a browser, edit a user's display name and save: the page
 shows what p4p pulled and stored, within a second. Or from a terminal:
   curl -d 'display_name=Ada King' ${app.url}/users/ada
-  curl -H 'Authorization: Bearer ${token}' ${server.url}/api/v3.0/user/ada/profile
+  curl -H 'Authorization: Bearer ${token}' ${p4pUrl}/api/v3.0/user/ada/profile
 Check the demo's pull endpoint the way p4p uses it:
-  npx p4p doctor '${template}' --network ${DEMO_NETWORK} --key ${key} --user ada
+  P4P_KEY=${key} npx p4p doctor '${template}' --network ${DEMO_NETWORK} --user ada
 
 Stop with Ctrl-C (pulls in flight finish first).
 `;
-  return { app, banner };
 }
 
-/** Resolves on the first SIGTERM or SIGINT. */
-function stopSignal(): Promise<string> {
-  return new Promise((resolve) => {
-    for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => resolve(signal));
-  });
+const STOP_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
+
+/**
+ * `stopping` resolves on the first SIGTERM or SIGINT; `release()` removes the
+ * listeners, giving Ctrl-C back its default (exit) when the demo gives up.
+ */
+function stopSignal(): { stopping: Promise<string>; release(): void } {
+  let onSignal: (signal: string) => void = () => undefined;
+  const stopping = new Promise<string>((resolve) => (onSignal = resolve));
+  for (const signal of STOP_SIGNALS) process.once(signal, onSignal);
+  return { stopping, release: () => STOP_SIGNALS.forEach((signal) => process.removeListener(signal, onSignal)) };
 }
 
 async function main(): Promise<number> {
@@ -104,11 +123,12 @@ async function main(): Promise<number> {
     logLevel: 'warn',
   };
   // Listen for signals first, so a Ctrl-C during the start still stops cleanly.
-  const stopping = stopSignal();
+  const { stopping, release } = stopSignal();
   let server: P4pServer;
   try {
     server = await startServer(config, createLogger(config.logLevel));
   } catch (error) {
+    release();
     console.error(`identity demo: p4p could not start: ${(error as Error).message}`);
     return 1;
   }
@@ -118,6 +138,7 @@ async function main(): Promise<number> {
     app = started.app;
     console.log(started.banner);
   } catch (error) {
+    release();
     console.error(`identity demo: could not start: ${(error as Error).message}`);
     await server.stop();
     return 1;

@@ -94,7 +94,12 @@ export class UserDirectory {
 }
 
 function parseUsers(text: string, file: string): Profile[] {
-  const parsed = JSON.parse(text) as unknown;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`${file} is not valid JSON (${(error as Error).message}); fix it or delete it to start from the seed users`);
+  }
   if (!Array.isArray(parsed)) throw new Error(`${file} is not a JSON array of profiles; delete it to start from the seed users`);
   return parsed.map((entry, index) => {
     const check = validateProfile(entry);
