@@ -60,3 +60,5 @@ export {
   type FastifyLikeReply,
   type FastifyLikeRequest,
 } from './pull/fastify-pull-handler.js';
+export { redactUrl } from './redact-url.js';
+export { checkTemplateShape, MAX_TEMPLATE_LENGTH, type TemplateShape } from './pull-template.js';
