@@ -61,4 +61,5 @@ export {
   type FastifyLikeRequest,
 } from './pull/fastify-pull-handler.js';
 export { redactUrl } from './redact-url.js';
+export { discardBody, readCappedBody, type CappedBody } from './read-capped-body.js';
 export { checkTemplateShape, MAX_TEMPLATE_LENGTH, type TemplateShape } from './pull-template.js';

@@ -257,9 +257,22 @@ describe('testPullEndpoint', () => {
   });
 
   test('an answer over 256 KiB fails response_size; one over 64 KiB warns', async () => {
-    const huge = await doctor(await startEndpoint(correct({ ...ADA, bio: 'x'.repeat(300 * 1024) })));
+    const huge = await doctor(await startEndpoint(({ token }, response) => {
+      if (token !== 'valid') return void response.writeHead(403).end();
+      const body = JSON.stringify({ ...ADA, bio: 'x'.repeat(300 * 1024) });
+      response.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
+    }));
     assertStatuses(huge, { https: 'warn', response_size: 'fail', profile: 'skip', profile_id: 'skip' });
-    assert.match(checkOf(huge, 'response_size').reason, /over 262144 bytes/);
+    assert.match(checkOf(huge, 'response_size').reason, /over 262144 bytes, p4p's cap \(Content-Length \d+\)/);
+
+    const streamed = await doctor(await startEndpoint(({ token }, response) => {
+      if (token !== 'valid') return void response.writeHead(403).end();
+      response.writeHead(200, { 'content-type': 'application/json' });
+      for (let chunk = 0; chunk < 40; chunk += 1) response.write('x'.repeat(8 * 1024));
+      response.end();
+    }));
+    assertStatuses(streamed, { https: 'warn', response_size: 'fail', profile: 'skip', profile_id: 'skip' });
+    assert.match(checkOf(streamed, 'response_size').reason, /over 262144 bytes, p4p's cap \(more was sent\)/);
 
     const large = await doctor(await startEndpoint(correct({ ...ADA, websites: ['https://a.example', 'https://b.example'], extra: 'x'.repeat(LARGE_ANSWER_BYTES) })));
     assert.equal(checkOf(large, 'response_size').status, 'warn', formatDoctorReport(large));

@@ -218,7 +218,7 @@ function judgeResponseSize(probe: ProbeResult, maxBodyBytes: number): DoctorChec
     return check(
       'response_size',
       'fail',
-      `the answer is over ${maxBodyBytes} bytes (${probe.sizeBytes} read or declared), p4p's cap: p4p records too_large and keeps the old profile`,
+      `the answer is over ${maxBodyBytes} bytes, p4p's cap (${probe.sizeBytes > maxBodyBytes ? `Content-Length ${probe.sizeBytes}` : 'more was sent'}): p4p records too_large and keeps the old profile`,
       'answer with the profile fields only (spec section 6); they fit in a few KiB',
     );
   }

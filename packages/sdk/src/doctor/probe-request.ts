@@ -1,6 +1,7 @@
 import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { performance } from 'node:perf_hooks';
+import { discardBody, readCappedBody } from '../read-capped-body.js';
 
 /** How one doctor request went: an HTTP answer (body capped), or no answer at all. */
 export type ProbeResult =
@@ -10,7 +11,7 @@ export type ProbeResult =
       headers: IncomingHttpHeaders;
       /** The body, at most `maxBodyBytes` of it. */
       body: Buffer;
-      /** Bytes the endpoint sent or declared; over `maxBodyBytes` when `tooLarge`. */
+      /** Bytes read; when `tooLarge`, the Content-Length declared over the cap, or `maxBodyBytes` when more than that was sent. */
       sizeBytes: number;
       /** True when the body (or its Content-Length) passed `maxBodyBytes`; reading stopped there. */
       tooLarge: boolean;
@@ -68,16 +69,13 @@ export function probeRequest(url: URL, options: ProbeOptions): Promise<ProbeResu
   });
 }
 
+/** The body as p4p reads it: refused unread when its Content-Length is over the cap, else read up to the cap. */
 async function readCapped(response: IncomingMessage, maxBodyBytes: number): Promise<{ body: Buffer; sizeBytes: number; tooLarge: boolean }> {
   const declared = Number(response.headers['content-length']);
-  if (Number.isFinite(declared) && declared > maxBodyBytes) return { body: Buffer.alloc(0), sizeBytes: declared, tooLarge: true };
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of response) {
-    const buffer = chunk as Buffer;
-    size += buffer.length;
-    if (size > maxBodyBytes) return { body: Buffer.concat(chunks), sizeBytes: size, tooLarge: true };
-    chunks.push(buffer);
+  if (Number.isFinite(declared) && declared > maxBodyBytes) {
+    discardBody(response);
+    return { body: Buffer.alloc(0), sizeBytes: declared, tooLarge: true };
   }
-  return { body: Buffer.concat(chunks), sizeBytes: size, tooLarge: false };
+  const read = await readCappedBody(response, maxBodyBytes);
+  return { body: read.bytes, sizeBytes: read.bytes.length, tooLarge: read.overflowed };
 }
