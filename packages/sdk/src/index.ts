@@ -40,7 +40,6 @@ export { MAX_BAD_ELEMENTS, MAX_WARNINGS, validateProfile, type ProfileCheck } fr
 export * from './doctor/index.js';
 export {
   MAX_BULK_USER_IDS,
-  MAX_PULL_URL_CHARS,
   Network,
   REQUEST_TOKEN_SECONDS,
   type CallOptions,
@@ -63,3 +62,4 @@ export {
 export { redactUrl } from './redact-url.js';
 export { discardBody, readCappedBody, type CappedBody } from './read-capped-body.js';
 export { checkTemplateShape, MAX_TEMPLATE_LENGTH, type TemplateShape } from './pull-template.js';
+export { buildPullUrl, fillPullTemplate, USER_ID_PLACEHOLDER } from './pull-url.js';

@@ -1,4 +1,4 @@
-import { USER_ID_PLACEHOLDER } from './doctor/pull-url.js';
+import { USER_ID_PLACEHOLDER } from './pull-url.js';
 
 /** Longest pull URL template accepted, in characters (spec section 4). */
 export const MAX_TEMPLATE_LENGTH = 2048;

@@ -4,6 +4,7 @@
  * bulk ping and the registration of the pull URL.
  */
 import { P4pInputError } from '../errors.js';
+import { checkTemplateShape } from '../pull-template.js';
 import {
   assertKey,
   assertNetworkName,
@@ -18,9 +19,6 @@ import { sendWithRetry, type SendOptions } from './send-with-retry.js';
 
 /** Most user ids p4p takes in one bulk ping; {@link Network.syncUsers} splits longer lists. */
 export const MAX_BULK_USER_IDS = 1000;
-
-/** Longest pull URL template p4p accepts, in characters. */
-export const MAX_PULL_URL_CHARS = 2048;
 
 export interface NetworkOptions {
   /** The network name, e.g. `labs.fyre.co`: every token's `domain`. */
@@ -133,8 +131,9 @@ export class Network {
   /**
    * Registers the network's pull URL template, as the official
    * `setUserSyncUrl`: p4p will GET it with `{id}` replaced by the user id.
-   * @throws P4pInputError when the template has no `{id}`, is not an absolute
-   * http(s) URL or is too long (nothing sent); P4pApiError when p4p refuses it.
+   * @throws P4pInputError when the template breaks a rule p4p checks without
+   * a server, e.g. no `{id}` or not an absolute http(s) URL (nothing sent);
+   * P4pApiError when p4p refuses it.
    */
   async setUserSyncUrl(template: string, options: CallOptions = {}): Promise<RegistrationResult> {
     checkTemplate(template);
@@ -192,16 +191,8 @@ function baseUrlFrom(url: unknown): string {
   return `${parsed.origin}${parsed.pathname.replace(/\/+$/, '')}`;
 }
 
-/** The checks p4p makes that need no server; p4p checks the rest (host, credentials, blocked addresses). */
+/** The template checks p4p makes that need no server (p4p also refuses blocked addresses). */
 function checkTemplate(template: unknown): void {
-  if (typeof template !== 'string') throw new P4pInputError('template must be a string URL containing {id}');
-  if (template.length > MAX_PULL_URL_CHARS) {
-    throw new P4pInputError(`template is ${template.length} characters; at most ${MAX_PULL_URL_CHARS} are accepted`);
-  }
-  if (!template.includes('{id}')) {
-    throw new P4pInputError(`template must contain {id}, where p4p puts the user id, e.g. 'https://example.com/p4p/profile?id={id}'`);
-  }
-  if (!/^https?:\/\//i.test(template) || !URL.canParse(template)) {
-    throw new P4pInputError(`template must be an absolute http(s) URL (https recommended); got ${JSON.stringify(template.slice(0, 80))}`);
-  }
+  const shape = checkTemplateShape(template, 'template');
+  if (!shape.ok) throw new P4pInputError(shape.message);
 }

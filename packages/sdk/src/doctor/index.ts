@@ -13,4 +13,3 @@ export {
   type DoctorReport,
   type DoctorStatus,
 } from './doctor-report.js';
-export { buildPullUrl, fillPullTemplate, USER_ID_PLACEHOLDER } from './pull-url.js';

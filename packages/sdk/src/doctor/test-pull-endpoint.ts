@@ -12,7 +12,7 @@ import {
   type DoctorReport,
 } from './doctor-report.js';
 import { probeRequest, type ProbeOptions, type ProbeResult } from './probe-request.js';
-import { buildPullUrl, fillPullTemplate } from './pull-url.js';
+import { buildPullUrl, fillPullTemplate } from '../pull-url.js';
 
 export interface TestPullEndpointOptions {
   /** The pull URL template, with `{id}`, as it is (or will be) registered with p4p. */
