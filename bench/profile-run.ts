@@ -1,5 +1,5 @@
 /**
- * `BENCH_CPU_PROF=/tmp/prof node --import tsx bench/profile-run.ts ingest|pulls [postgres]`:
+ * `BENCH_CPU_PROF=/tmp/prof node --import tsx bench/profile-run.ts ingest|pulls [postgres] [--quick]`:
  * one scenario with `p4p serve --cpu-prof`, for the findings in docs/benchmarks.md.
  */
 import { BenchChild } from './support/child-process.js';
@@ -10,9 +10,9 @@ import { benchSettings } from './support/settings.js';
 import { saturatingPings, targetOf, withIngestServe } from './scenarios/ingest.js';
 import { postgresLocation } from './scenarios/postgres.js';
 
-const [what, backend] = process.argv.slice(2);
+const [what, backend] = process.argv.slice(2).filter((arg) => arg !== '--quick');
 const location = (): Promise<StoreLocation> => (backend === 'postgres' ? postgresLocation() : Promise.resolve(sqliteLocation()));
-const settings = benchSettings(false);
+const settings = benchSettings(process.argv.includes('--quick'));
 const endpoint = await PullEndpointProcess.start();
 try {
   if (what === 'ingest') {
