@@ -51,6 +51,7 @@ const server = createServer((request, response) => {
   const chunks: Buffer[] = [];
   let size = 0;
   request.on('data', (chunk: Buffer) => {
+    if (response.headersSent) return;
     size += chunk.length;
     if (size > MAX_BODY_BYTES) return void answer(response, 413, { code: 'body_too_large' });
     chunks.push(chunk);

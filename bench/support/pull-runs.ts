@@ -36,7 +36,7 @@ async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<
     const found = await probe();
     if (found !== null) return found;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(5);
+    await sleep(10);
   }
 }
 
