@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { buildSystemToken } from '../src/tokens/sign-token.js';
-import { ChangingUsers } from './support/ping-load.js';
+import { ChangingUsers, type LedgerPull } from './support/ping-load.js';
 import { createNetworkIn, createTestDatabase, postgresSkip, type TestDatabase } from './support/postgres.js';
 import { PullEndpoint } from './support/pull-endpoint.js';
 import { ServeProcess } from './support/serve-process.js';
@@ -15,7 +15,7 @@ import { waitFor } from './support/wait-for.js';
  */
 
 const NETWORK = 'multi.fyre.co';
-const PULL_TIMEOUT_MS = 5000;
+const PULL_TIMEOUT_MS = 10_000;
 const LEASE_MARGIN_MS = 1000;
 
 const skip = await postgresSkip();
@@ -45,16 +45,23 @@ describe('several p4p serve processes on one PostgreSQL database', { skip }, () 
       '--pull-timeout-ms', String(PULL_TIMEOUT_MS), '--pull-connect-timeout-ms', '500',
       '--pull-lease-margin-ms', String(LEASE_MARGIN_MS), '--retry-base-ms', '100', '--retry-max-ms', '500',
     ];
-    // The victim may hold 64 pulls, the survivors 4 each: once 20 are in flight, most are the victim's.
+    // The victim may hold 64 pulls, the survivors 4 each: of 20 pulls in flight, at least 12 are the victim's.
     const victim = await ServeProcess.start([...common, '--pull-concurrency', '64']);
     const survivors = [await ServeProcess.start([...common, '--pull-concurrency', '4']), await ServeProcess.start([...common, '--pull-concurrency', '4'])];
     await victim.registerPullUrl(NETWORK, key, endpoint!.template);
     const serves = [victim, ...survivors];
 
     const sending = users.sendPings(() => serves, NETWORK, key, { count: 2000, concurrency: 16 });
-    await waitFor(() => users.acked.length >= 500 && users.inFlight >= 20, { timeoutMs: 60_000, what: 'the run to be busy with 20 pulls in flight' });
+    await waitFor(() => users.acked.length >= 500, { timeoutMs: 60_000, what: '500 acknowledged pings' });
+    // Hold the endpoint's answers until 20 pulls are in flight, kill the victim, and let its pulls close with it.
+    users.hold();
+    await waitFor(() => users.inFlight >= 20, { timeoutMs: 60_000, what: '20 pulls in flight' });
+    const heldAtKill = users.inFlight;
     const killedAt = Date.now();
     await victim.kill();
+    const cutByKill = (): LedgerPull[] => users.pulls.filter((pull) => pull.answeredAt === null && pull.startedAt < killedAt && (pull.closedAt ?? 0) >= killedAt);
+    await waitFor(() => cutByKill().length >= heldAtKill - 8, { what: "the victim's pulls to close" });
+    users.release();
     await sending;
     assert.equal(users.acked.length, 2000);
 
@@ -63,9 +70,9 @@ describe('several p4p serve processes on one PostgreSQL database', { skip }, () 
     users.assertEveryAckedPingPulled();
     users.assertNoOverlappingPulls();
 
-    // The victim's pulls died with it (cut by the kill, not answered); a survivor pulled each user again, once its lease expired.
-    const cut = users.pulls.filter((pull) => pull.answeredAt === null && pull.startedAt < killedAt && pull.closedAt! >= killedAt);
-    assert.ok(cut.length > 0, 'the victim had no pull in flight when killed');
+    // The victim's pulls died with it; a survivor pulled each user again, once its lease expired.
+    const cut = cutByKill();
+    assert.ok(cut.length >= heldAtKill - 8, `only ${cut.length} of ${heldAtKill} pulls in flight closed with the victim`);
     for (const pull of cut) {
       const takeover = users.pulls.find((later) => later.userId === pull.userId && later.startedAt > pull.startedAt && later.answeredAt !== null);
       assert.ok(takeover, `${pull.userId}: its pull cut by the kill was never taken over`);

@@ -30,6 +30,8 @@ export interface PullWorkerOptions {
 const MAX_IDLE_MS = 5000;
 /** Pause after a failed claim (e.g. the database is busy), in ms. */
 const CLAIM_FAILURE_PAUSE_MS = 1000;
+/** A pull still running this long before its lease ends is cancelled, in ms (lease margins are at least 1 s). */
+const LEASE_END_GUARD_MS = 500;
 /** Longest pause between two tries to record a finished pull while the database is unavailable, in ms. */
 const RECORD_RETRY_MAX_MS = 2000;
 
@@ -85,9 +87,10 @@ export class PullWorker {
       const free = this.options.concurrency - this.inFlight.size;
       let claimed: ClaimedPull[] = [];
       if (free > 0) {
+        const claimedAt = this.now();
         try {
           claimed = await this.options.store.claimDue({
-            now: this.now(),
+            now: claimedAt,
             limit: free,
             perNetworkLimit: this.options.perNetworkConcurrency,
             leaseMs: this.options.leaseMs,
@@ -98,7 +101,7 @@ export class PullWorker {
           await this.wakeup.sleep(CLAIM_FAILURE_PAUSE_MS);
           continue;
         }
-        for (const claim of claimed) this.begin(claim);
+        for (const claim of claimed) this.begin(claim, claimedAt + this.options.leaseMs);
       }
       if (claimed.length > 0 && claimed.length === free) continue;
       await this.wakeup.sleep(free > 0 ? await this.idleMs() : MAX_IDLE_MS);
@@ -124,9 +127,19 @@ export class PullWorker {
     return Math.max(0, wakeAt - now);
   }
 
-  private begin(claim: ClaimedPull): void {
+  /**
+   * Runs a claimed pull. Its lease ends at `leaseEnds` (counted from the time
+   * the claim was asked for: a claim that waited long for the database has
+   * less of its lease left); a pull still running shortly before then is
+   * cancelled and released, so it can never overlap the pull of the process
+   * that takes the expired lease over.
+   */
+  private begin(claim: ClaimedPull, leaseEnds: number): void {
     const abort = new AbortController();
-    const leaseEnds = this.now() + this.options.leaseMs;
+    const leaseGuard = setTimeout(() => {
+      this.options.log.warn({ event: 'lease_ending', network: claim.network.name, user_id: claim.userId }, 'cancelling a pull whose lease is about to end');
+      abort.abort();
+    }, Math.max(0, leaseEnds - LEASE_END_GUARD_MS - this.now()));
     const done = this.pull(claim, abort.signal, leaseEnds)
       .catch((error: unknown) => {
         this.options.log.error({ err: error, network: claim.network.name, user_id: claim.userId }, 'pull failed unexpectedly');
@@ -135,6 +148,7 @@ export class PullWorker {
         return this.options.store.releaseLeases([claim.leaseId], dueAt, true).then(() => undefined, () => undefined);
       })
       .finally(() => {
+        clearTimeout(leaseGuard);
         this.inFlight.delete(claim.leaseId);
         this.wakeup.wake();
       });
@@ -160,6 +174,12 @@ export class PullWorker {
 
   private async pull(claim: ClaimedPull, signal: AbortSignal, leaseEnds: number): Promise<void> {
     const { store, log } = this.options;
+    if (this.now() >= leaseEnds - LEASE_END_GUARD_MS) {
+      // The claim took so long (a busy database) that its lease is all but gone: give it back unpulled.
+      log.warn({ event: 'lease_ending', network: claim.network.name, user_id: claim.userId }, 'a claim came back too late to pull');
+      await store.releaseLeases([claim.leaseId], this.now());
+      return;
+    }
     const run = await runPull(claim, this.runContext, signal);
     if (signal.aborted) {
       await store.releaseLeases([claim.leaseId], this.now());

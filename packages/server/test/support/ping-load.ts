@@ -37,6 +37,8 @@ export class ChangingUsers {
   readonly acked: AckedPing[] = [];
   /** Pulls being answered now. */
   inFlight = 0;
+  /** While set, the endpoint holds every answer back until release(). */
+  private gate: { opened: Promise<void>; open: () => void } | null = null;
 
   constructor(readonly userIds: readonly string[]) {
     for (const userId of userIds) this.versions.set(userId, 0);
@@ -58,6 +60,7 @@ export class ChangingUsers {
         if (pull.answeredAt === null) this.inFlight -= 1;
       });
       await delay(delayMs());
+      await this.gate?.opened;
       if (response.destroyed) return;
       const version = this.versions.get(userId) ?? 0;
       pull.answeredAt = Date.now();
@@ -66,6 +69,18 @@ export class ChangingUsers {
         .writeHead(200, { 'content-type': 'application/json' })
         .end(JSON.stringify({ id: userId, display_name: ChangingUsers.displayName(version) }));
     };
+  }
+
+  /** From now on the endpoint answers no pull until release(): the pulls in flight stay in flight. */
+  hold(): void {
+    let open = (): void => undefined;
+    const opened = new Promise<void>((resolve) => (open = resolve));
+    this.gate = { opened, open };
+  }
+
+  release(): void {
+    this.gate?.open();
+    this.gate = null;
   }
 
   /**
