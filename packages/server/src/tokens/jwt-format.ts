@@ -1,9 +1,9 @@
-/** The fixed parts of the JWT compact serialisation that p4p reads and writes. */
+/** The fixed parts of the JWT compact serialisation that p4p reads. */
 
-/** Longest token accepted, in characters. Real tokens are about 250. */
-export const MAX_TOKEN_LENGTH = 8192;
+/** Longest token accepted, in characters (p4p-sdk writes none longer). Real tokens are about 250. */
+export { MAX_TOKEN_LENGTH } from 'p4p-sdk';
 
-/** The header the official Livefyre libraries write (jsonwebtoken's key order), and the one p4p writes. */
+/** The header the official Livefyre libraries and p4p-sdk write (jsonwebtoken's key order). */
 export const HS256_HEADER_JSON = '{"typ":"JWT","alg":"HS256"}';
 /** base64url of {@link HS256_HEADER_JSON}. */
 export const HS256_HEADER_B64 = 'eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9';

@@ -97,9 +97,14 @@ function readClaims(
   const timeProblem = checkTime('expires', expires) ?? checkTime('iat', iat) ?? checkTime('exp', exp);
   if (timeProblem !== undefined) return invalid(timeProblem);
 
-  const claims: TokenClaims = { domain, user_id: userId, expires: expires as number };
-  if (displayName !== undefined) claims.display_name = displayName;
-  if (iat !== undefined) claims.iat = iat as number;
+  // In the official libraries' order, so signing these claims again gives the same token.
+  const claims: TokenClaims = {
+    domain,
+    user_id: userId,
+    ...(displayName === undefined ? {} : { display_name: displayName }),
+    expires: expires as number,
+    ...(iat === undefined ? {} : { iat: iat as number }),
+  };
   return {
     ok: true,
     claims,
