@@ -1,6 +1,5 @@
 import { Command, Option } from 'commander';
 import type { Level } from 'pino';
-import { quickstart } from '../demo/quickstart.js';
 import { createLogger } from '../log/create-logger.js';
 import { startServer } from '../server/p4p-server.js';
 import { DataDirError } from '../store/sqlite/sqlite-store.js';
@@ -22,7 +21,6 @@ interface ServeOptions {
   databaseStatementTimeoutMs: number; allowPrivateTargets?: boolean; durability: ServeConfig['durability']; pullLeaseMarginMs: number;
   logLevel: Level; pullConcurrency: number; pullPerNetwork: number; pullConnectTimeoutMs: number; pullTimeoutMs: number;
   pullMaxBytes: number; retryBaseMs: number; retryMaxMs: number; retryMaxAttempts: number; pingRate: number; pingBurst: number;
-  demo?: boolean;
 }
 
 function configFrom(options: ServeOptions): ServeConfig {
@@ -36,8 +34,7 @@ function configFrom(options: ServeOptions): ServeConfig {
         : { url: options.database, poolMax: options.databasePoolMax, statementTimeoutMs: options.databaseStatementTimeoutMs },
     role: options.role,
     durability: options.durability,
-    // The demo's identity system runs on loopback.
-    allowPrivateTargets: options.allowPrivateTargets === true || booleanEnv('P4P_ALLOW_PRIVATE_TARGETS') || options.demo === true,
+    allowPrivateTargets: options.allowPrivateTargets === true || booleanEnv('P4P_ALLOW_PRIVATE_TARGETS'),
     logLevel: options.logLevel,
     pull: {
       concurrency: options.pullConcurrency,
@@ -95,7 +92,6 @@ export function serveCommand(): Command {
     .addOption(intOption('retry-max-attempts', 'attempts before a user is marked failed', D.retry.maxAttempts, 1, 100))
     .addOption(intOption('ping-rate', 'pings per second per network (0: no limit)', D.pingRateLimit.perSecond, 0, 10_000_000))
     .addOption(intOption('ping-burst', 'pings a network may send at once above the rate', D.pingRateLimit.burst, 1, 100_000_000))
-    .addOption(new Option('--demo', 'create a demo network and identity system on first start, and show the loop working'))
     .action(async (options: ServeOptions) => {
       let config: ServeConfig;
       try {
@@ -118,21 +114,8 @@ export function serveCommand(): Command {
       }
       const store = config.database === null ? { data: config.dataDir } : { database: safeDatabaseUrl(config.database.url) };
       log.info({ event: 'listening', url: server.url, role: config.role, ...store }, `p4p listening on ${server.url}`);
-      // Listen for signals before the demo's setup, so a SIGTERM during it still drains.
-      const stopping = stopSignal();
-      let stopDemo: (() => Promise<void>) | undefined;
-      if (options.demo) {
-        log.warn({ event: 'demo' }, 'demo mode: pulls from loopback and private addresses are allowed for every network');
-        try {
-          stopDemo = await quickstart(server, config);
-        } catch (error) {
-          await server.stop();
-          throw new CliError(`the demo could not start: ${(error as Error).message}`, { cause: error });
-        }
-      }
-      const signal = await stopping;
+      const signal = await stopSignal();
       log.info({ event: 'stopping', signal }, 'draining');
-      await stopDemo?.();
       await server.stop();
       log.info({ event: 'stopped' }, 'stopped');
       log.flush();
