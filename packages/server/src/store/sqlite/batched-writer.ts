@@ -1,4 +1,6 @@
 import type Database from 'better-sqlite3';
+import { open } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { StoreUnavailableError } from '../store.js';
 
 interface Job {
@@ -24,38 +26,78 @@ export interface WriteOptions {
   weight?: number;
   /**
    * True: it must survive a power loss (an acknowledged ping, a setting), so
-   * the commit is fsynced when the store's durability is `power`. False: a
-   * crash of p4p is enough (claims, pull results: if a power loss drops one,
-   * the lease is requeued at restart and the pull simply happens again).
-   * Default false.
+   * its promise waits for an fsync of the WAL when the store's durability is
+   * `power`. False: a crash of p4p is enough (claims, pull results: if a
+   * power loss drops one, the lease is requeued at restart and the pull
+   * simply happens again). Default false.
    */
   durable?: boolean;
 }
 
+/** A committed batch waiting to settle its jobs' promises, in commit order. */
+interface CommittedBatch {
+  needsSync: boolean;
+  /** Resolves or rejects the batch's jobs; `failure` when the fsync covering it failed. */
+  settle: (failure?: StoreUnavailableError) => void;
+}
+
+/** fsync(2) of the file at `path` through a descriptor of its own, on libuv's thread pool. */
+async function syncFile(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
 /**
  * Group commit: writes queued during one turn of the event loop run in a
- * single transaction, so one fsync covers them all, and a commit with no
- * durable write skips the fsync. Each write runs in its own savepoint, so a
- * failing write rolls back alone and rejects alone; the promises settle only
- * after the COMMIT, which is what makes an answer sent after
- * `await write(...)` durable.
+ * single transaction, each in its own savepoint, so a failing write rolls
+ * back alone and rejects alone. Promises settle in commit order and only
+ * once the write is as durable as asked, which is what makes an answer sent
+ * after `await write(...)` durable.
+ *
+ * Every commit runs with `synchronous = NORMAL`: in WAL mode that writes the
+ * WAL without syncing it (SQLite syncs the WAL only before a checkpoint).
+ * A batch holding a durable write under `power` is then made durable by an
+ * fsync of the `-wal` file that runs on libuv's thread pool, so the event
+ * loop keeps reading requests and the next batches commit meanwhile; their
+ * fsyncs are merged into one. This relies on: fsync(2) flushing the file's
+ * data whichever descriptor names it; SQLite keeping the WAL file (same
+ * inode) while a connection is open: a checkpoint restarts writing at its
+ * start, `journal_size_limit` truncates it in place, and only the last
+ * connection's close deletes it. Opening the path for each fsync also
+ * catches a WAL deleted from under p4p (the open fails). The directory is
+ * synced once, since SQLite syncs it for a new WAL only at a FULL commit or
+ * checkpoint. A failed fsync rejects the batches it covered as
+ * unavailable, and every later durable write too: the kernel may have
+ * dropped the unsynced WAL pages, so no later commit can be trusted to be
+ * on disk until a restart recovers from what is.
  */
 export class BatchedWriter {
   private queue: Job[] = [];
   private scheduled = false;
   private readonly runOne: (run: () => unknown) => unknown;
   private readonly runBatch: Database.Transaction<(jobs: Job[]) => Array<{ ok: boolean; value: unknown }>>;
-
-  /** The `synchronous` level the connection is at now. */
-  private synchronous: 'FULL' | 'NORMAL' | null = null;
+  private readonly walPath: string;
+  /** Committed batches not settled yet, oldest first; they wait behind an fsync. */
+  private unsettled: CommittedBatch[] = [];
+  private settling = false;
+  private directorySynced = false;
+  /** Set by the first failed fsync; every later fsync fails with it. */
+  private syncFailure: StoreUnavailableError | null = null;
 
   constructor(
     private readonly db: Database.Database,
-    /** `power`: durable writes are fsynced at commit; `process`: no commit is. */
+    /** `power`: durable writes settle after an fsync of the WAL; `process`: none waits for one. */
     private readonly durability: 'power' | 'process',
     /** Most rows (the sum of the writes' weights) in one transaction, so one commit never stalls the event loop for long. */
     private readonly maxRowsPerCommit = 20_000,
   ) {
+    if (db.pragma('journal_mode', { simple: true }) !== 'wal') throw new Error(`${db.name} must be in WAL mode for the batched writer`);
+    db.pragma('synchronous = NORMAL');
+    this.walPath = `${db.name}-wal`;
     this.runOne = db.transaction((run: () => unknown) => run());
     this.runBatch = db.transaction((jobs: Job[]) =>
       jobs.map((job) => {
@@ -70,7 +112,7 @@ export class BatchedWriter {
     );
   }
 
-  /** Queues a write. Resolves after its commit. */
+  /** Queues a write. Resolves after its commit (and its fsync, when durable under `power`). */
   write<T>(run: () => T, { weight = 1, durable = false }: WriteOptions = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ run, weight, durable, resolve: resolve as (value: unknown) => void, reject });
@@ -79,13 +121,6 @@ export class BatchedWriter {
         setImmediate(() => this.flush());
       }
     });
-  }
-
-  /** In WAL mode FULL fsyncs the log at commit and NORMAL does not; a later FULL commit also covers earlier frames. */
-  private setSynchronous(level: 'FULL' | 'NORMAL'): void {
-    if (this.synchronous === level) return;
-    this.db.pragma(`synchronous = ${level}`);
-    this.synchronous = level;
   }
 
   private takeBatch(): Job[] {
@@ -104,17 +139,54 @@ export class BatchedWriter {
     else this.scheduled = false;
     let results: Array<{ ok: boolean; value: unknown }>;
     try {
-      this.setSynchronous(this.durability === 'power' && jobs.some((job) => job.durable) ? 'FULL' : 'NORMAL');
       results = this.runBatch.immediate(jobs);
     } catch (error) {
       const failure = normalise(error);
-      for (const job of jobs) job.reject(failure);
+      this.settleInOrder({ needsSync: false, settle: () => jobs.forEach((job) => job.reject(failure)) });
       return;
     }
-    jobs.forEach((job, index) => {
-      const result = results[index]!;
-      if (result.ok) job.resolve(result.value);
-      else job.reject(result.value);
+    this.settleInOrder({
+      needsSync: this.durability === 'power' && jobs.some((job) => job.durable),
+      settle: (failure) =>
+        jobs.forEach((job, index) => {
+          const result = results[index]!;
+          if (!result.ok) job.reject(result.value);
+          else if (failure) job.reject(failure);
+          else job.resolve(result.value);
+        }),
     });
+  }
+
+  /** Settles `batch` once every earlier batch has, after an fsync if it needs one; batches committed during an fsync share the next. */
+  private settleInOrder(batch: CommittedBatch): void {
+    this.unsettled.push(batch);
+    if (!this.settling) void this.settleUnsettled();
+  }
+
+  private async settleUnsettled(): Promise<void> {
+    this.settling = true;
+    while (this.unsettled.length > 0) {
+      const batches = this.unsettled.splice(0);
+      const failure = batches.some((batch) => batch.needsSync) ? await this.syncWal() : undefined;
+      for (const batch of batches) batch.settle(batch.needsSync ? failure : undefined);
+    }
+    this.settling = false;
+  }
+
+  /** Makes every commit so far durable; resolves to the failure, if any. */
+  private async syncWal(): Promise<StoreUnavailableError | undefined> {
+    try {
+      if (this.syncFailure) return this.syncFailure;
+      if (!this.directorySynced) {
+        await syncFile(dirname(this.walPath));
+        this.directorySynced = true;
+      }
+      await syncFile(this.walPath);
+      return undefined;
+    } catch (error) {
+      const reason = `could not fsync ${this.walPath}; restart p4p once the disk is fixed: ${(error as Error).message}`;
+      this.syncFailure = new StoreUnavailableError({ cause: new Error(reason, { cause: error }) });
+      return this.syncFailure;
+    }
   }
 }
