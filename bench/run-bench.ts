@@ -1,5 +1,6 @@
 /**
- * `npm run bench [-- --quick]`: every scenario of docs/benchmarks.md, each
+ * `npm run bench [-- --quick] [--only ingest]`: every scenario of docs/benchmarks.md (or
+ * those whose name starts with `--only`'s word), each
  * figure a ratio against a baseline measured in the same run with the same
  * load generator. Prints the table and writes bench/results/<timestamp>.json.
  */
@@ -18,14 +19,20 @@ import { benchSettings } from './support/settings.js';
 
 const COMPILED_CLI = fileURLToPath(new URL('../packages/server/dist/cli/main.js', import.meta.url));
 
-function parseArgs(argv: readonly string[]): { quick: boolean } {
-  const unknown = argv.filter((arg) => arg !== '--quick');
-  if (unknown.length > 0) throw new Error(`unknown argument ${unknown[0]}; the only option is --quick`);
-  return { quick: argv.includes('--quick') };
+function parseArgs(argv: readonly string[]): { quick: boolean; only: string | null } {
+  const onlyAt = argv.indexOf('--only');
+  const only = onlyAt === -1 ? null : (argv[onlyAt + 1] ?? '');
+  if (only === '' || only?.startsWith('--')) throw new Error('--only needs the first word of a scenario name, e.g. --only ingest');
+  const unknown = argv.filter((arg, index) => arg !== '--quick' && (onlyAt === -1 || index < onlyAt || index > onlyAt + 1));
+  if (unknown.length > 0) throw new Error(`unknown argument ${unknown[0]}; the options are --quick and --only <scenario>`);
+  return { quick: argv.includes('--quick'), only };
 }
+
+let onlyScenario: string | null = null;
 
 /** Runs one scenario; a scenario that throws becomes a failing row with the reason, and the others still run. */
 async function scenario(name: string, rows: ResultRow[], run: () => Promise<ResultRow[]> | ResultRow[]): Promise<void> {
+  if (onlyScenario !== null && !name.startsWith(onlyScenario)) return;
   const started = Date.now();
   process.stderr.write(`bench: ${name}…\n`);
   try {
@@ -38,7 +45,8 @@ async function scenario(name: string, rows: ResultRow[], run: () => Promise<Resu
 }
 
 async function main(): Promise<void> {
-  const { quick } = parseArgs(process.argv.slice(2));
+  const { quick, only } = parseArgs(process.argv.slice(2));
+  onlyScenario = only;
   if (!existsSync(COMPILED_CLI)) throw new Error('the p4p CLI is not built; run `npm run build` first');
   const settings = benchSettings(quick);
   const startedAt = new Date();
