@@ -14,6 +14,9 @@ import { waitFor } from './support/wait-for.js';
  */
 
 const T0 = 1_700_000_000_000;
+const SHORT_TIMEOUT_MS = 300;
+/** Key of the migration advisory lock (postgres-migrations.ts). */
+const MIGRATION_LOCK_KEY = 0x70347031;
 const skip = await postgresSkip();
 let database: TestDatabase | undefined;
 let store: PostgresStore | undefined;
@@ -30,11 +33,31 @@ async function withConnection<T>(use: (client: pg.Client) => Promise<T>): Promis
   }
 }
 
+/**
+ * Opens a store whose statement timeout (and so connect timeout) is 300 ms; a
+ * connect slower than that on a loaded machine is retried, not a failure.
+ */
+function openWithShortTimeout(url: string, poolMax: number): Promise<PostgresStore> {
+  return waitFor(
+    () =>
+      PostgresStore.open({ url, poolMax, statementTimeoutMs: SHORT_TIMEOUT_MS }).catch((error: unknown) => {
+        if (error instanceof StoreUnavailableError) return undefined;
+        throw error;
+      }),
+    { timeoutMs: 30_000, what: 'a store with a short statement timeout to open' },
+  );
+}
+
 describe('PostgreSQL unavailable', { skip }, () => {
   before(async () => {
     database = await createTestDatabase('p4p_unavailable');
-    store = await PostgresStore.open({ url: database.url, poolMax: 3, statementTimeoutMs: 300 });
-    network = await store.createNetwork({ name: 'acme', key: 'key-acme' }, T0);
+    const setup = await PostgresStore.open({ url: database.url });
+    try {
+      network = await setup.createNetwork({ name: 'acme', key: 'key-acme' }, T0);
+    } finally {
+      await setup.close();
+    }
+    store = await openWithShortTimeout(database.url, 3);
   });
   after(async () => {
     await store?.close();
@@ -71,6 +94,42 @@ describe('PostgreSQL unavailable', { skip }, () => {
     assert.equal(record?.sync.state, 'waiting');
     for (const failure of failures) assert.ok(failure instanceof StoreUnavailableError, String(failure));
     await store!.recordPings(network.id, ['cy'], T0 + 2);
+  });
+
+  test('a store opening while another process migrates waits for the migration lock past its statement timeout', async () => {
+    await withConnection(async (other) => {
+      await other.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+      const opening = PostgresStore.open({ url: database!.url, poolMax: 1, statementTimeoutMs: SHORT_TIMEOUT_MS });
+      const settled = opening.then(
+        () => 'opened',
+        () => 'failed',
+      );
+      // Hold the lock until the waiting open has waited for several statement timeouts.
+      await waitFor(
+        async () => {
+          const { rows } = await other.query<{ waiting_ms: number }>(
+            `SELECT extract(epoch FROM now() - query_start) * 1000 AS waiting_ms FROM pg_stat_activity
+             WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%pg_advisory_lock%' AND pid <> pg_backend_pid()`,
+          );
+          return (rows[0]?.waiting_ms ?? 0) > SHORT_TIMEOUT_MS * 4;
+        },
+        { timeoutMs: 30_000, what: 'the opening store to wait for the migration lock' },
+      );
+      assert.equal(await Promise.race([settled, Promise.resolve('pending')]), 'pending', 'still waiting, not timed out');
+      await other.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+      const waited = await opening;
+      try {
+        // Its one connection has its statement timeout back: a locked table makes it give up again.
+        await withConnection(async (locker) => {
+          await locker.query('BEGIN');
+          await locker.query('LOCK TABLE users IN ACCESS EXCLUSIVE MODE');
+          await assert.rejects(waited.recordPings(network.id, ['dee'], T0), StoreUnavailableError);
+          await locker.query('ROLLBACK');
+        });
+      } finally {
+        await waited.close();
+      }
+    });
   });
 
   test('a database that cannot be reached at open is unavailable', async () => {

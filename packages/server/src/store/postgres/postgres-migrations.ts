@@ -80,8 +80,13 @@ const MIGRATION_LOCK_KEY = 0x70347031;
  * Applies the migrations not yet applied, each in its own transaction, under
  * an advisory lock: N processes starting at once apply each migration once.
  * Resolves to the versions it applied.
+ *
+ * The statement timeout is lifted meanwhile (waiting for another process's
+ * migration, or a long migration, is no stuck query), and restored to the
+ * connection's own default before the connection is handed back.
  */
 export async function migrate(client: ClientBase): Promise<number[]> {
+  await client.query('SET statement_timeout = 0');
   await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
   try {
     await client.query(`
@@ -102,13 +107,15 @@ export async function migrate(client: ClientBase): Promise<number[]> {
         await client.query('INSERT INTO p4p_schema_migrations (version) VALUES ($1)', [index + 1]);
         await client.query('COMMIT');
       } catch (error) {
-        await client.query('ROLLBACK');
+        await client.query('ROLLBACK').catch(() => undefined);
         throw error;
       }
       applied.push(index + 1);
     }
     return applied;
   } finally {
-    await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+    // When the connection broke, the lock went with it, and the error to report is the original one.
+    await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
+    await client.query('RESET statement_timeout').catch(() => undefined);
   }
 }
