@@ -2,6 +2,9 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import { PULL_URL_CHANGED, WORK_CHANNEL } from './postgres-store.js';
 
+/** The listening connection's application_name in pg_stat_activity. */
+export const LISTENER_APPLICATION_NAME = 'p4p-listen';
+
 /** What a notification asks of this process's pull worker. */
 export interface WorkListeners {
   /** Work may be due now. */
@@ -13,6 +16,14 @@ export interface WorkListeners {
 /** Pause before reconnecting after the listening connection failed, in ms; doubles up to the maximum. */
 const RECONNECT_MIN_MS = 250;
 const RECONNECT_MAX_MS = 5000;
+/**
+ * A LISTEN connection only receives, so a half-open one (server host gone,
+ * a NAT or firewall dropping the flow) would go unnoticed for the OS default
+ * keepalive delay of about two hours: TCP keepalive probes start after 10 s
+ * idle instead. A connect that hangs is given up after 10 s and retried.
+ */
+const KEEPALIVE_INITIAL_DELAY_MS = 10_000;
+const CONNECT_TIMEOUT_MS = 10_000;
 
 /**
  * LISTENs on the work channel on a connection of its own and calls `onWork`
@@ -40,7 +51,13 @@ export class WorkListener {
   }
 
   private async connect(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.url, application_name: 'p4p-listen', keepAlive: true });
+    const client = new pg.Client({
+      connectionString: this.url,
+      application_name: LISTENER_APPLICATION_NAME,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: KEEPALIVE_INITIAL_DELAY_MS,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    });
     this.client = client;
     client.on('notification', ({ payload }) => {
       if (payload?.startsWith(PULL_URL_CHANGED)) this.listeners.onPullUrlChanged(Number(payload.slice(PULL_URL_CHANGED.length)));
