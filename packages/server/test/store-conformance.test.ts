@@ -717,6 +717,28 @@ export function storeConformance(name: string, openStore: OpenStore, { skip = fa
         assert.equal((await store.listAttempts(network.id, 'ada')).length, 1);
       });
 
+      test('completions made at the same time each apply to their own lease and report their own result', async () => {
+        const network = await pullableNetwork();
+        await store.recordPings(network.id, ['ada', 'bob', 'cy'], T0);
+        const [ada, bob, cy] = (await claim(T0)).sort((a, b) => a.userId.localeCompare(b.userId));
+        await store.releaseLeases([cy!.leaseId], T0 + 10);
+        const results = await Promise.all([
+          complete(ada!, T0 + 100, { newProfile: profile('ada', 'Ada'), changed: ['display_name'] }),
+          complete(bob!, T0 + 100, { outcome: 'http_error', retryAt: T0 + 5000 }),
+          complete(ada!, T0 + 100, { newProfile: profile('ada', 'Ada again'), changed: ['display_name'] }),
+          complete(cy!, T0 + 100),
+        ]);
+        assert.deepEqual(results, [true, true, false, false]);
+        const [adaNow, bobNow, cyNow] = await Promise.all([user(network, 'ada'), user(network, 'bob'), user(network, 'cy')]);
+        assert.deepEqual([adaNow.version, adaNow.profile, adaNow.sync.state], [1, profile('ada', 'Ada'), 'idle']);
+        assert.deepEqual([bobNow.sync.state, bobNow.sync.dueAt, bobNow.version], ['retrying', T0 + 5000, 0]);
+        assert.deepEqual([cyNow.sync.state, cyNow.sync.dueAt], ['waiting', T0 + 10]);
+        assert.deepEqual((await store.listVersions(network.id, 'ada', { limit: 10 })).map((v) => v.version), [1]);
+        assert.equal((await store.listAttempts(network.id, 'ada')).length, 1);
+        assert.equal((await store.listAttempts(network.id, 'bob')).length, 1);
+        assert.equal((await store.listAttempts(network.id, 'cy')).length, 0);
+      });
+
       test(`attempts are capped at ATTEMPTS_KEPT_PER_USER (${ATTEMPTS_KEPT_PER_USER}) per user, newest first`, async () => {
         const network = await pullableNetwork();
         await store.recordPings(network.id, ['other'], T0);

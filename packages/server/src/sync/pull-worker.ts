@@ -6,6 +6,7 @@ import { EndpointBreaker } from './endpoint-breaker.js';
 import type { ProfileChanges } from './profile-changes.js';
 import { retryDelayMs, type RetryPolicy } from './retry-policy.js';
 import { runPull, type PullRunContext } from './run-pull.js';
+import { SystemTokens } from './system-tokens.js';
 import { Wakeup } from './wakeup.js';
 
 export interface PullWorkerOptions {
@@ -34,12 +35,17 @@ const CLAIM_FAILURE_PAUSE_MS = 1000;
 const LEASE_END_GUARD_MS = 500;
 /** Longest pause between two tries to record a finished pull while the database is unavailable, in ms. */
 const RECORD_RETRY_MAX_MS = 2000;
+/** Longest free slots wait for more to free up before they are refilled, in ms (a clock of its own: only pacing). */
+const REFILL_WAIT_MS = 5;
 
 /**
  * The pull loop: claim due pulls up to the concurrency limits, run each
  * (sign, fetch, validate), record the outcome, and sleep until the next pull
- * is due or notify() says a ping arrived. Every claimed pull ends in
- * completePull or in a lease release, whatever happens.
+ * is due or notify() says a ping arrived. Slots freed by finishing pulls are
+ * refilled together (once a quarter of them is free, or a few ms after the
+ * last claim), so a busy loop claims in batches rather than once per pull.
+ * Every claimed pull ends in completePull or in a lease release, whatever
+ * happens.
  */
 export class PullWorker {
   private readonly inFlight = new Map<string, { done: Promise<void>; abort: AbortController }>();
@@ -49,11 +55,15 @@ export class PullWorker {
   private readonly runContext: PullRunContext;
   private running: Promise<void> | null = null;
   private stopping = false;
+  /** Free slots worth a claim of their own: finished pulls share a claim instead of one each. */
+  private readonly refillBatch: number;
+  private lastClaimAt = -Infinity;
 
   constructor(private readonly options: PullWorkerOptions) {
     this.breaker = options.breaker ?? new EndpointBreaker();
     this.now = options.now ?? Date.now;
-    this.runContext = { ...options, now: this.now };
+    this.runContext = { ...options, tokens: new SystemTokens(options.tokenTtlSeconds), now: this.now };
+    this.refillBatch = Math.max(1, Math.floor(options.concurrency / 4));
   }
 
   start(): void {
@@ -85,9 +95,15 @@ export class PullWorker {
   private async loop(): Promise<void> {
     while (!this.stopping) {
       const free = this.options.concurrency - this.inFlight.size;
+      const refillWaitMs = free < this.refillBatch ? this.lastClaimAt + REFILL_WAIT_MS - performance.now() : 0;
+      if (free > 0 && refillWaitMs > 0) {
+        await this.wakeup.sleep(refillWaitMs);
+        continue;
+      }
       let claimed: ClaimedPull[] = [];
       if (free > 0) {
         const claimedAt = this.now();
+        this.lastClaimAt = performance.now();
         try {
           claimed = await this.options.store.claimDue({
             now: claimedAt,

@@ -4,8 +4,8 @@ import type { PullAnswer, PullClient } from '../pull/pull-client.js';
 import type { PullOutcome } from '../pull/pull-outcome.js';
 import { buildPullUrl } from '../pull/pull-url.js';
 import type { ClaimedPull, PullCompletion } from '../store/store.js';
-import { buildSystemToken } from '../tokens/sign-token.js';
 import { nextRetryAt, type RetryPolicy } from './retry-policy.js';
+import type { SystemTokens } from './system-tokens.js';
 
 /** Characters of an answer kept with its attempt, for debugging. */
 export const RESPONSE_EXCERPT_CHARS = 4096;
@@ -13,8 +13,8 @@ export const RESPONSE_EXCERPT_CHARS = 4096;
 export interface PullRunContext {
   client: PullClient;
   retryPolicy: RetryPolicy;
-  /** Lifetime of the lftoken sent with a pull, in seconds. */
-  tokenTtlSeconds: number;
+  /** The lftoken sent with each pull. */
+  tokens: SystemTokens;
   now: () => number;
 }
 
@@ -55,7 +55,7 @@ function judge(claim: ClaimedPull, answer: PullAnswer): Judgement {
 export async function runPull(claim: ClaimedPull, context: PullRunContext, signal?: AbortSignal): Promise<PullRun> {
   const { network, userId } = claim;
   const startedAt = context.now();
-  const token = buildSystemToken(network.name, network.keys[0]!, context.tokenTtlSeconds, startedAt);
+  const token = context.tokens.tokenFor(network, startedAt);
   const answer = await context.client.pull(buildPullUrl(network.pullUrlTemplate!, userId, token), signal);
   const judgement = judge(claim, answer);
   const retriable = answer.kind === 'failed' && answer.retriable;

@@ -1,6 +1,6 @@
-interface Pending<Item> {
+interface Pending<Item, Result> {
   items: Item[];
-  resolve: () => void;
+  resolve: (results: Result[]) => void;
   reject: (error: unknown) => void;
 }
 
@@ -10,18 +10,19 @@ interface Pending<Item> {
  * one transaction for many callers. Every caller's promise settles only
  * after its transaction committed (or failed, and then all of that batch's
  * callers reject), so an answer sent after `await add(...)` is durable.
+ * `commit` returns one result per item, in order; each caller gets its own.
  */
-export class GroupCommit<Item> {
-  private queue: Array<Pending<Item>> = [];
+export class GroupCommit<Item, Result = void> {
+  private queue: Array<Pending<Item, Result>> = [];
   private running = false;
 
   constructor(
-    private readonly commit: (items: Item[]) => Promise<void>,
+    private readonly commit: (items: Item[]) => Promise<Result[]>,
     /** Most items in one transaction, so one commit stays short. */
     private readonly maxItems = 5000,
   ) {}
 
-  add(items: Item[]): Promise<void> {
+  add(items: Item[]): Promise<Result[]> {
     return new Promise((resolve, reject) => {
       this.queue.push({ items, resolve, reject });
       if (!this.running) {
@@ -36,8 +37,12 @@ export class GroupCommit<Item> {
       const batch = this.takeBatch();
       const items = batch.flatMap((pending) => pending.items);
       try {
-        if (items.length > 0) await this.commit(items);
-        for (const pending of batch) pending.resolve();
+        const results = items.length > 0 ? await this.commit(items) : [];
+        let offset = 0;
+        for (const pending of batch) {
+          pending.resolve(results.slice(offset, offset + pending.items.length));
+          offset += pending.items.length;
+        }
       } catch (error) {
         for (const pending of batch) pending.reject(error);
       }
@@ -50,7 +55,7 @@ export class GroupCommit<Item> {
     await this.add([]).catch(() => undefined);
   }
 
-  private takeBatch(): Array<Pending<Item>> {
+  private takeBatch(): Array<Pending<Item, Result>> {
     let items = 0;
     let count = 0;
     while (count < this.queue.length && (count === 0 || items + this.queue[count]!.items.length <= this.maxItems)) {

@@ -74,6 +74,12 @@ interface PingItem {
   now: number;
 }
 
+interface CompletionItem {
+  claim: ClaimedPull;
+  completion: PullCompletion;
+  now: number;
+}
+
 const QUEUED = `state IN ('waiting', 'retrying')`;
 
 function toNetwork(row: DbNetwork): Network {
@@ -110,20 +116,23 @@ function coalescePings(items: readonly PingItem[]): Array<{ networkId: number; u
 
 /**
  * The shared store: one PostgreSQL database used by any number of p4p
- * processes. Pings are group-committed with synchronous_commit on; claims and
- * pull results commit without waiting for the WAL flush (a lost one only
- * makes a pull happen again, after its lease expires). Claimers of one
+ * processes. Pings and pull results are group-committed, pings with
+ * synchronous_commit on; claims and pull results commit without waiting for
+ * the WAL flush (a lost one only makes a pull happen again, after its lease
+ * expires). Claimers of one
  * network are serialised by a transaction advisory lock, so the per-network
  * in-flight limit holds across processes; rows are leased with
  * FOR UPDATE SKIP LOCKED so claimers never wait on pings.
  */
 export class PostgresStore implements Store {
   private readonly pings: GroupCommit<PingItem>;
+  private readonly completions: GroupCommit<CompletionItem, boolean>;
   /** Rotates which network is served first, for fairness between networks. */
   private claimRotation = Math.floor(Math.random() * 1000);
 
   private constructor(private readonly pool: pg.Pool) {
     this.pings = new GroupCommit((items) => this.transaction((client) => this.writePings(client, items), { durable: true }));
+    this.completions = new GroupCommit((items) => this.transaction((client) => this.writeCompletions(client, items)));
   }
 
   /** Connects, applies pending migrations (under an advisory lock) and returns the store. */
@@ -241,7 +250,7 @@ export class PostgresStore implements Store {
   }
 
   /** One statement is the whole ping transition for every user of the batch; the NOTIFY is delivered at COMMIT. */
-  private async writePings(client: pg.PoolClient, items: readonly PingItem[]): Promise<void> {
+  private async writePings(client: pg.PoolClient, items: readonly PingItem[]): Promise<void[]> {
     const rows = coalescePings(items);
     await client.query(
       `INSERT INTO users (network_id, user_id, state, due_at, last_ping_at)
@@ -256,6 +265,7 @@ export class PostgresStore implements Store {
       [rows.map((r) => r.networkId), rows.map((r) => r.userId), rows.map((r) => r.first), rows.map((r) => r.last)],
     );
     await client.query('SELECT pg_notify($1, $2)', [WORK_CHANNEL, 'pings']);
+    return items.map(() => undefined);
   }
 
   async claimDue(options: ClaimOptions): Promise<ClaimedPull[]> {
@@ -335,52 +345,89 @@ export class PostgresStore implements Store {
   }
 
   async completePull(claim: ClaimedPull, completion: PullCompletion, now: number): Promise<boolean> {
-    const networkId = claim.network.id;
-    const { userId } = claim;
-    const { attempt, newVersion, retryAt } = completion;
-    const succeeded = attempt.outcome === 'ok' || attempt.outcome === 'unchanged';
-    return this.transaction(async (client) => {
-      // The whole end-of-pull transition, applied only while the lease is still ours.
-      const updated = await client.query(
-        `UPDATE users SET
-           state = CASE WHEN $4::bigint IS NOT NULL THEN 'retrying' WHEN $5 THEN 'failed'
-                        WHEN dirty THEN 'waiting' WHEN $6 THEN 'idle' ELSE 'failed' END,
-           due_at = CASE WHEN $4::bigint IS NOT NULL THEN $4::bigint WHEN NOT $5 AND dirty THEN $7::bigint ELSE NULL END,
-           attempts = CASE WHEN $4::bigint IS NULL AND NOT $5 AND dirty THEN 0 ELSE attempts END,
-           dirty = false, lease_id = NULL, lease_until = NULL,
-           last_pull_at = $7, last_outcome = $8, last_message = $9,
-           profile = COALESCE($10::json, profile),
-           version = version + CASE WHEN $10::json IS NOT NULL THEN 1 ELSE 0 END,
-           updated_at = CASE WHEN $10::json IS NOT NULL THEN $7::bigint ELSE updated_at END
-         WHERE network_id = $1 AND user_id = $2 AND lease_id = $3`,
-        [
-          networkId, userId, claim.leaseId, retryAt, completion.gaveUp, succeeded, now, attempt.outcome, attempt.message,
-          newVersion === null ? null : JSON.stringify(newVersion.profile),
-        ],
-      );
-      if (updated.rowCount === 0) return false;
-      await client.query(
-        `INSERT INTO pull_attempts (network_id, user_id, at, outcome, http_status, duration_ms, message, warnings, response_excerpt)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-        [
-          networkId, userId, attempt.at, attempt.outcome, attempt.httpStatus, attempt.durationMs, attempt.message,
-          JSON.stringify(attempt.warnings), attempt.responseExcerpt,
-        ],
-      );
-      // Deletes the (keep + 1)th newest attempt of the user and every older one.
-      await client.query(
-        `DELETE FROM pull_attempts WHERE network_id = $1 AND user_id = $2 AND id <= (
-           SELECT id FROM pull_attempts WHERE network_id = $1 AND user_id = $2 ORDER BY id DESC LIMIT 1 OFFSET $3)`,
-        [networkId, userId, ATTEMPTS_KEPT_PER_USER],
-      );
-      if (newVersion !== null) {
-        await client.query(
-          `INSERT INTO profile_versions (network_id, user_id, version, profile, changed, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-          [networkId, userId, claim.currentVersion + 1, JSON.stringify(newVersion.profile), JSON.stringify(newVersion.changed), now],
-        );
-      }
-      return true;
-    });
+    const [applied] = await this.completions.add([{ claim, completion, now }]);
+    return applied!;
+  }
+
+  /**
+   * Applies a batch of finished pulls with one statement per table: each
+   * completion's whole transition, applied only while its lease is still
+   * ours. Users are locked in key order, as pings lock them, so the two
+   * cannot deadlock. A lease completed twice in one batch counts once.
+   */
+  private async writeCompletions(client: pg.PoolClient, items: readonly CompletionItem[]): Promise<boolean[]> {
+    const first = new Map<string, CompletionItem>();
+    for (const item of items) if (!first.has(item.claim.leaseId)) first.set(item.claim.leaseId, item);
+    const batch = [...first.values()];
+    const column = <T>(pick: (item: CompletionItem) => T): T[] => batch.map(pick);
+    const { rows: updated } = await client.query<{ lease_id: string }>(
+      `WITH c AS (
+         SELECT * FROM unnest($1::integer[], $2::text[], $3::text[], $4::bigint[], $5::boolean[], $6::boolean[], $7::bigint[],
+                              $8::text[], $9::text[], $10::json[])
+           AS c (network_id, user_id, lease_id, retry_at, gave_up, succeeded, now, outcome, message, profile)),
+       locked AS MATERIALIZED (
+         SELECT u.network_id, u.user_id FROM users u JOIN c USING (network_id, user_id, lease_id)
+         ORDER BY u.network_id, u.user_id FOR UPDATE OF u)
+       UPDATE users u SET
+         state = CASE WHEN c.retry_at IS NOT NULL THEN 'retrying' WHEN c.gave_up THEN 'failed'
+                      WHEN u.dirty THEN 'waiting' WHEN c.succeeded THEN 'idle' ELSE 'failed' END,
+         due_at = CASE WHEN c.retry_at IS NOT NULL THEN c.retry_at WHEN NOT c.gave_up AND u.dirty THEN c.now ELSE NULL END,
+         attempts = CASE WHEN c.retry_at IS NULL AND NOT c.gave_up AND u.dirty THEN 0 ELSE u.attempts END,
+         dirty = false, lease_id = NULL, lease_until = NULL,
+         last_pull_at = c.now, last_outcome = c.outcome, last_message = c.message,
+         profile = COALESCE(c.profile, u.profile),
+         version = u.version + CASE WHEN c.profile IS NOT NULL THEN 1 ELSE 0 END,
+         updated_at = CASE WHEN c.profile IS NOT NULL THEN c.now ELSE u.updated_at END
+       FROM c JOIN locked USING (network_id, user_id)
+       WHERE u.network_id = c.network_id AND u.user_id = c.user_id AND u.lease_id = c.lease_id
+       RETURNING c.lease_id`,
+      [
+        column((i) => i.claim.network.id), column((i) => i.claim.userId), column((i) => i.claim.leaseId),
+        column((i) => i.completion.retryAt), column((i) => i.completion.gaveUp),
+        column((i) => i.completion.attempt.outcome === 'ok' || i.completion.attempt.outcome === 'unchanged'),
+        column((i) => i.now), column((i) => i.completion.attempt.outcome), column((i) => i.completion.attempt.message),
+        column((i) => (i.completion.newVersion === null ? null : JSON.stringify(i.completion.newVersion.profile))),
+      ],
+    );
+    const appliedLeases = new Set(updated.map((row) => row.lease_id));
+    const applied = batch.filter((item) => appliedLeases.has(item.claim.leaseId));
+    if (applied.length > 0) await this.recordCompleted(client, applied);
+    return items.map((item) => first.get(item.claim.leaseId) === item && appliedLeases.has(item.claim.leaseId));
+  }
+
+  /** The attempts (trimmed to the newest ATTEMPTS_KEPT_PER_USER per user) and new versions of applied completions. */
+  private async recordCompleted(client: pg.PoolClient, applied: readonly CompletionItem[]): Promise<void> {
+    const attempts = applied.map((item) => ({ ...item.completion.attempt, networkId: item.claim.network.id, userId: item.claim.userId }));
+    await client.query(
+      `INSERT INTO pull_attempts (network_id, user_id, at, outcome, http_status, duration_ms, message, warnings, response_excerpt)
+       SELECT * FROM unnest($1::integer[], $2::text[], $3::bigint[], $4::text[], $5::integer[], $6::integer[], $7::text[], $8::json[], $9::text[])`,
+      [
+        attempts.map((a) => a.networkId), attempts.map((a) => a.userId), attempts.map((a) => a.at), attempts.map((a) => a.outcome),
+        attempts.map((a) => a.httpStatus), attempts.map((a) => a.durationMs), attempts.map((a) => a.message),
+        attempts.map((a) => JSON.stringify(a.warnings)), attempts.map((a) => a.responseExcerpt),
+      ],
+    );
+    // Per user: deletes the (keep + 1)th newest attempt and every older one.
+    await client.query(
+      `DELETE FROM pull_attempts p USING (
+         SELECT k.network_id, k.user_id, (
+           SELECT id FROM pull_attempts a WHERE a.network_id = k.network_id AND a.user_id = k.user_id
+           ORDER BY id DESC LIMIT 1 OFFSET $3) AS cutoff
+         FROM unnest($1::integer[], $2::text[]) AS k (network_id, user_id)) t
+       WHERE p.network_id = t.network_id AND p.user_id = t.user_id AND p.id <= t.cutoff`,
+      [attempts.map((a) => a.networkId), attempts.map((a) => a.userId), ATTEMPTS_KEPT_PER_USER],
+    );
+    const versions = applied.filter((item) => item.completion.newVersion !== null);
+    if (versions.length === 0) return;
+    await client.query(
+      `INSERT INTO profile_versions (network_id, user_id, version, profile, changed, created_at)
+       SELECT * FROM unnest($1::integer[], $2::text[], $3::integer[], $4::json[], $5::json[], $6::bigint[])`,
+      [
+        versions.map((i) => i.claim.network.id), versions.map((i) => i.claim.userId), versions.map((i) => i.claim.currentVersion + 1),
+        versions.map((i) => JSON.stringify(i.completion.newVersion!.profile)),
+        versions.map((i) => JSON.stringify(i.completion.newVersion!.changed)), versions.map((i) => i.now),
+      ],
+    );
   }
 
   async releaseLeases(leaseIds: readonly string[] | 'all', dueAt: number, countAttempt = false): Promise<number> {
@@ -461,7 +508,7 @@ export class PostgresStore implements Store {
   }
 
   async close(): Promise<void> {
-    await this.pings.flushed();
+    await Promise.all([this.pings.flushed(), this.completions.flushed()]);
     await this.pool.end();
   }
 }

@@ -122,6 +122,12 @@ export class SqliteStore implements Store {
   private readonly sql;
   /** Rotates which network is served first, for fairness between networks. */
   private claimRotation = 0;
+  /**
+   * No lease ends before this, so claims before it need not requeue expired
+   * ones. Only this process claims from the file (serve locks the data
+   * directory); unknown at open, so the first claim looks.
+   */
+  private noLeaseEndsBefore = -Infinity;
 
   private constructor(db: Database.Database, durability: SqliteDurability) {
     this.db = db;
@@ -270,11 +276,20 @@ export class SqliteStore implements Store {
   }
 
   async claimDue(options: ClaimOptions): Promise<ClaimedPull[]> {
-    return this.writer.write(() => this.claimNow(options));
+    try {
+      return await this.writer.write(() => this.claimNow(options));
+    } catch (error) {
+      // A requeue rolled back: look again on the next claim.
+      this.noLeaseEndsBefore = -Infinity;
+      throw error;
+    }
   }
 
   private claimNow({ now, limit, perNetworkLimit, leaseMs, skipNetworkIds }: ClaimOptions): ClaimedPull[] {
-    this.sql.requeueExpiredLeases.run(now);
+    if (now >= this.noLeaseEndsBefore) {
+      this.sql.requeueExpiredLeases.run(now);
+      this.noLeaseEndsBefore = this.sql.nextLeaseEnd.get(now)!.at ?? Infinity;
+    }
     const networks = this.sql.networksWithDueUsers
       .all(now)
       .map(toNetwork)
@@ -295,6 +310,7 @@ export class SqliteStore implements Store {
         for (const row of rows) {
           const leaseId = randomUUID();
           this.sql.lease.run({ leaseId, leaseUntil: now + leaseMs, networkId: network.id, userId: row.user_id });
+          this.noLeaseEndsBefore = Math.min(this.noLeaseEndsBefore, now + leaseMs);
           claimed.push({
             leaseId,
             network,
