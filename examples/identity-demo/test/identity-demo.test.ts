@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, describe, test } from 'node:test';
-import { buildSystemToken, formatDoctorReport, testPullEndpoint } from 'p4p-sdk';
+import { formatDoctorReport, testPullEndpoint } from 'p4p-sdk';
 import { TempDirs } from '../../../packages/server/test/support/temp-dir.js';
 import { waitFor } from '../../../packages/server/test/support/wait-for.js';
+import { DEMO_NETWORK, DemoProcess, fetchFromP4p, readFromP4p, type Banner } from './support/demo-process.js';
 
 /**
  * What `npm start` promises (README quick start), run as it runs: the
@@ -16,72 +15,9 @@ import { waitFor } from '../../../packages/server/test/support/wait-for.js';
  * survive a restart; Ctrl-C stops everything with exit code 0.
  */
 
-const DEMO_MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
-const DEMO_NETWORK = 'demo.fyre.co';
-/** Generous: on a loaded machine p4p's start and the loop check take a while. */
-const START_TIMEOUT_MS = 30_000;
-
-interface Banner {
-  identityUrl: string;
-  p4pUrl: string;
-  key: string;
-  pullUrl: string;
-  loopCheck: string;
-}
-
-/** One `npm start`: the demo's entry in a child process; its banner once printed. */
-class DemoProcess {
-  static readonly running = new Set<DemoProcess>();
-  stdout = '';
-  stderr = '';
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  private readonly child: ChildProcess;
-
-  constructor(dataDir: string) {
-    this.child = spawn(process.execPath, [DEMO_MAIN, '--port', '0', '--data', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (this.stdout += chunk));
-    this.child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (this.stderr += chunk));
-    DemoProcess.running.add(this);
-    this.exited = new Promise((resolve) =>
-      this.child.once('exit', (code, signal) => {
-        DemoProcess.running.delete(this);
-        resolve({ code, signal });
-      }),
-    );
-  }
-
-  async banner(): Promise<Banner> {
-    const text = await waitFor(() => this.stdout.includes('Stop with Ctrl-C') && this.stdout, {
-      timeoutMs: START_TIMEOUT_MS,
-      what: `the demo's banner (stderr so far: ${this.stderr})`,
-    });
-    const field = (label: string): string => {
-      const value = new RegExp(`^\\s+${label} {2,}(\\S.*)$`, 'm').exec(text)?.[1];
-      assert.ok(value, `no "${label}" line in the banner:\n${text}`);
-      return value;
-    };
-    return {
-      identityUrl: field('identity demo'),
-      p4pUrl: field('p4p').split(' ')[0]!,
-      key: field('network key'),
-      pullUrl: field('pull URL'),
-      loopCheck: field('loop check'),
-    };
-  }
-
-  kill(): void {
-    this.child.kill('SIGKILL');
-  }
-
-  async stopWithCtrlC(): Promise<void> {
-    this.child.kill('SIGINT');
-    assert.deepEqual(await this.exited, { code: 0, signal: null }, this.stderr);
-  }
-}
-
 const dataDirs = new TempDirs('p4p-identity-demo-');
 after(async () => {
-  for (const demo of DemoProcess.running) demo.kill();
+  DemoProcess.killAll();
   dataDirs.removeAll();
 });
 
@@ -93,21 +29,6 @@ function submitForm(banner: Banner, userId: string, fields: Record<string, strin
     body: new URLSearchParams(fields),
     redirect: 'manual',
   });
-}
-
-interface StoredUser {
-  profile: { display_name: string; bio?: string } | null;
-  version: number;
-  sync: { last_pull_at: string | null; last_outcome: string | null };
-}
-
-/** p4p's read API for `userId`, with a system token of the demo network. */
-async function readFromP4p(banner: Banner, userId: string): Promise<StoredUser> {
-  const response = await fetch(`${banner.p4pUrl}/api/v3.0/user/${userId}/profile`, {
-    headers: { authorization: `Bearer ${buildSystemToken(DEMO_NETWORK, banner.key, 600)}` },
-  });
-  assert.equal(response.status, 200, await response.clone().text());
-  return (await response.json()) as StoredUser;
 }
 
 describe('the identity demo (npm start)', { timeout: 120_000 }, () => {
@@ -156,9 +77,7 @@ describe('the identity demo (npm start)', { timeout: 120_000 }, () => {
     const badLink = await submitForm(banner, 'grace', { display_name: 'Grace', image_url: 'javascript:alert(1)' });
     assert.equal(badLink.status, 400);
     assert.match(await badLink.text(), /image_url/);
-    const grace = await fetch(`${banner.p4pUrl}/api/v3.0/user/grace/profile`, {
-      headers: { authorization: `Bearer ${buildSystemToken(DEMO_NETWORK, banner.key, 600)}` },
-    });
+    const grace = await fetchFromP4p(banner, 'grace');
     assert.equal(grace.status, 404, 'p4p was never pinged for grace');
     const users = JSON.parse(readFileSync(join(data, 'identity-demo-users.json'), 'utf8')) as Array<{ id: string; display_name: string }>;
     assert.equal(users.find((user) => user.id === 'grace')?.display_name, 'Grace Hopper');
