@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { buildSystemToken } from '../src/tokens/sign-token.js';
 import { ChangingUsers, type LedgerPull } from './support/ping-load.js';
-import { createNetworkIn, createTestDatabase, postgresSkip, type TestDatabase } from './support/postgres.js';
-import { PullEndpoint } from './support/pull-endpoint.js';
+import { createNetworkIn, postgresSkip } from './support/postgres.js';
+import { serveFleetOnPostgres } from './support/serve-fleet.js';
 import { ServeProcess } from './support/serve-process.js';
 import { waitFor } from './support/wait-for.js';
 
@@ -19,36 +19,27 @@ const PULL_TIMEOUT_MS = 10_000;
 const LEASE_MARGIN_MS = 1000;
 
 const skip = await postgresSkip();
-let database: TestDatabase | undefined;
-let endpoint: PullEndpoint | undefined;
 
 describe('several p4p serve processes on one PostgreSQL database', { skip }, () => {
-  before(async () => {
-    database = await createTestDatabase('p4p_multi');
-    endpoint = await PullEndpoint.start();
-  });
-  after(async () => {
-    await ServeProcess.killAll();
-    await endpoint?.close();
-    await database?.drop();
-  });
+  const fleet = serveFleetOnPostgres('p4p_multi');
 
   test('pings spread over three processes are all pulled, never overlapping, and a killed process loses nothing', async () => {
-    const key = await createNetworkIn(database!.url, NETWORK);
+    const { database, endpoint } = fleet();
+    const key = await createNetworkIn(database.url, NETWORK);
 
     const users = new ChangingUsers(Array.from({ length: 150 }, (_, i) => `user-${i}`));
     // Slow enough answers that the victim holds many pulls when it dies, far below the pull timeout.
-    endpoint!.behaviour = users.behaviour(() => 300 + Math.random() * 400);
+    endpoint.behaviour = users.behaviour(() => 300 + Math.random() * 400);
 
     const common = [
-      '--database', database!.url, '--allow-private-targets', '--ping-rate', '0', '--pull-per-network', '64',
+      '--database', database.url, '--allow-private-targets', '--ping-rate', '0', '--pull-per-network', '64',
       '--pull-timeout-ms', String(PULL_TIMEOUT_MS), '--pull-connect-timeout-ms', '500',
       '--pull-lease-margin-ms', String(LEASE_MARGIN_MS), '--retry-base-ms', '100', '--retry-max-ms', '500',
     ];
     // The victim may hold 64 pulls, the survivors 4 each: of 20 pulls in flight, at least 12 are the victim's.
     const victim = await ServeProcess.start([...common, '--pull-concurrency', '64']);
     const survivors = [await ServeProcess.start([...common, '--pull-concurrency', '4']), await ServeProcess.start([...common, '--pull-concurrency', '4'])];
-    await victim.registerPullUrl(NETWORK, key, endpoint!.template);
+    await victim.registerPullUrl(NETWORK, key, endpoint.template);
     const serves = [victim, ...survivors];
 
     const sending = users.sendPings(() => serves, NETWORK, key, { count: 2000, concurrency: 16 });

@@ -19,20 +19,25 @@ export function databaseUrl(database: string, schema?: string): string {
   return url.toString();
 }
 
-async function adminQuery(sql: string): Promise<void> {
+async function adminQuery<Row extends pg.QueryResultRow = pg.QueryResultRow>(sql: string): Promise<pg.QueryResult<Row>> {
   const client = new pg.Client({ connectionString: POSTGRES_ADMIN_URL, connectionTimeoutMillis: 5000 });
   await client.connect();
   try {
-    await client.query(sql);
+    return await client.query<Row>(sql);
   } finally {
     await client.end();
   }
 }
 
+/** Resolves when PostgreSQL answers a query, rejects with the reason when it does not. */
+export async function postgresAnswers(): Promise<void> {
+  await adminQuery('SELECT 1');
+}
+
 /** The `skip` option for describe(): false when PostgreSQL answers, else the reason (loudly reported once per file). */
 export async function postgresSkip(): Promise<string | false> {
   try {
-    await adminQuery('SELECT 1');
+    await postgresAnswers();
     return false;
   } catch (error) {
     const reason = `PostgreSQL at ${POSTGRES_ADMIN_URL} is unreachable (${(error as Error).message})`;
@@ -49,13 +54,42 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
+/** A test database's name: `<prefix>_<pid of the test process>_<8 hex digits>`. */
+const TEST_DATABASE_NAME = /^p4p_\w*_(\d+)_[0-9a-f]{8}$/;
+
+function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
+/**
+ * Drops the test databases left by test processes that died before their
+ * `after()` ran (a crash, a SIGKILL), so they do not pile up. Another file
+ * doing the same at once may win the race: a failed drop is left to it.
+ */
+async function dropStaleTestDatabases(): Promise<void> {
+  const { rows } = await adminQuery<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE 'p4p\\_%'`);
+  for (const { datname } of rows) {
+    const pid = TEST_DATABASE_NAME.exec(datname)?.[1];
+    if (pid === undefined || processIsAlive(Number(pid))) continue;
+    await adminQuery(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`).catch(() => undefined);
+  }
+}
+
 export async function createTestDatabase(prefix = 'p4p_test'): Promise<TestDatabase> {
+  await dropStaleTestDatabases();
   const name = `${prefix}_${process.pid}_${randomBytes(4).toString('hex')}`;
   await adminQuery(`CREATE DATABASE ${name}`);
   return {
     name,
     url: databaseUrl(name),
-    drop: () => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+    drop: async () => {
+      await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    },
   };
 }
 
