@@ -60,6 +60,10 @@ describe('p4p on PostgreSQL', { skip }, () => {
     assert.equal(run.code, 1);
     assert.match(run.stderr, /^p4p: cannot use the database at postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:1\/p4p: the database is unavailable: .*--database/);
     assert.doesNotMatch(run.stderr, /s3cret/);
+    const inQuery = await runCli(['network', 'list', '--database', 'postgres://postgres@127.0.0.1:1/p4p?password=s3cret&application_name=x']);
+    assert.equal(inQuery.code, 1);
+    assert.match(inQuery.stderr, /^p4p: cannot use the database at postgres:\/\/postgres@127\.0\.0\.1:1\/p4p\?password=\*\*\*&application_name=x: /);
+    assert.doesNotMatch(inQuery.stderr, /s3cret/);
     const serve = await runCli(['serve', '--port', '0', '--database', 'postgres://postgres@127.0.0.1:1/p4p']);
     assert.equal(serve.code, 1);
     assert.match(serve.stderr, /cannot start: the database is unavailable: .*is PostgreSQL at postgres:\/\/postgres@127\.0\.0\.1:1\/p4p running\?/);

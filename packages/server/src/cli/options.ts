@@ -50,10 +50,14 @@ export function postgresUrl(value: string): string {
   return value;
 }
 
-/** The URL without its password, for messages. */
+/** Query parameters that carry a secret (pg reads `?password=` like the URL's own password). */
+const SECRET_PARAMETERS = ['password', 'sslpassword'] as const;
+
+/** The URL without its password (in the authority or the query string), for messages. */
 export function safeDatabaseUrl(value: string): string {
   const url = new URL(value);
   if (url.password !== '') url.password = '***';
+  for (const name of SECRET_PARAMETERS) if (url.searchParams.has(name)) url.searchParams.set(name, '***');
   return url.toString();
 }
 
