@@ -34,13 +34,6 @@ export interface WriteOptions {
   durable?: boolean;
 }
 
-/** A committed batch waiting to settle its jobs' promises, in commit order. */
-interface CommittedBatch {
-  needsSync: boolean;
-  /** Resolves or rejects the batch's jobs; `failure` when the fsync covering it failed. */
-  settle: (failure?: StoreUnavailableError) => void;
-}
-
 /** fsync(2) of the file at `path` through a descriptor of its own, on libuv's thread pool. */
 async function syncFile(path: string): Promise<void> {
   const handle = await open(path, 'r');
@@ -61,9 +54,10 @@ async function syncFile(path: string): Promise<void> {
  * Every commit runs with `synchronous = NORMAL`: in WAL mode that writes the
  * WAL without syncing it (SQLite syncs the WAL only before a checkpoint).
  * A batch holding a durable write under `power` is then made durable by an
- * fsync of the `-wal` file that runs on libuv's thread pool, so the event
- * loop keeps reading requests and the next batches commit meanwhile; their
- * fsyncs are merged into one. This relies on: fsync(2) flushing the file's
+ * fsync of the `-wal` file, started at once on libuv's thread pool, so the
+ * event loop keeps reading requests and the next batches commit and start
+ * their own fsyncs meanwhile (the disk serves overlapping fsyncs about as
+ * fast as one: see docs/benchmarks.md). This relies on: fsync(2) flushing the file's
  * data whichever descriptor names it; SQLite keeping the WAL file (same
  * inode) while a connection is open: a checkpoint restarts writing at its
  * start, `journal_size_limit` truncates it in place, and only the last
@@ -81,11 +75,10 @@ export class BatchedWriter {
   private readonly runOne: (run: () => unknown) => unknown;
   private readonly runBatch: Database.Transaction<(jobs: Job[]) => Array<{ ok: boolean; value: unknown }>>;
   private readonly walPath: string;
-  /** Committed batches not settled yet, oldest first; they wait behind an fsync. */
-  private unsettled: CommittedBatch[] = [];
-  private settling = false;
-  private directorySynced = false;
-  /** Set by the first failed fsync; every later fsync fails with it. */
+  /** Settles once every batch committed so far has settled: batches settle in commit order. */
+  private settled: Promise<void> = Promise.resolve();
+  private directorySynced: Promise<void> | null = null;
+  /** Set by the first failed fsync; every batch settling after it that needed an fsync fails with it. */
   private syncFailure: StoreUnavailableError | null = null;
 
   constructor(
@@ -142,51 +135,36 @@ export class BatchedWriter {
       results = this.runBatch.immediate(jobs);
     } catch (error) {
       const failure = normalise(error);
-      this.settleInOrder({ needsSync: false, settle: () => jobs.forEach((job) => job.reject(failure)) });
+      this.settleInOrder(undefined, () => jobs.forEach((job) => job.reject(failure)));
       return;
     }
-    this.settleInOrder({
-      needsSync: this.durability === 'power' && jobs.some((job) => job.durable),
-      settle: (failure) =>
-        jobs.forEach((job, index) => {
-          const result = results[index]!;
-          if (!result.ok) job.reject(result.value);
-          else if (failure) job.reject(failure);
-          else job.resolve(result.value);
-        }),
+    const needsSync = this.durability === 'power' && jobs.some((job) => job.durable);
+    this.settleInOrder(needsSync ? this.syncWal() : undefined, () => {
+      const failure = needsSync ? this.syncFailure : null;
+      jobs.forEach((job, index) => {
+        const result = results[index]!;
+        if (!result.ok) job.reject(result.value);
+        else if (failure) job.reject(failure);
+        else job.resolve(result.value);
+      });
     });
   }
 
-  /** Settles `batch` once every earlier batch has, after an fsync if it needs one; batches committed during an fsync share the next. */
-  private settleInOrder(batch: CommittedBatch): void {
-    this.unsettled.push(batch);
-    if (!this.settling) void this.settleUnsettled();
+  /** Runs `settle` once `synced` (the batch's fsync, if any) and every earlier batch have settled. */
+  private settleInOrder(synced: Promise<void> | undefined, settle: () => void): void {
+    this.settled = Promise.all([this.settled, synced]).then(settle);
   }
 
-  private async settleUnsettled(): Promise<void> {
-    this.settling = true;
-    while (this.unsettled.length > 0) {
-      const batches = this.unsettled.splice(0);
-      const failure = batches.some((batch) => batch.needsSync) ? await this.syncWal() : undefined;
-      for (const batch of batches) batch.settle(batch.needsSync ? failure : undefined);
-    }
-    this.settling = false;
-  }
-
-  /** Makes every commit so far durable; resolves to the failure, if any. */
-  private async syncWal(): Promise<StoreUnavailableError | undefined> {
+  /** fsyncs the WAL, holding every commit so far; a failure is kept in `syncFailure`. */
+  private async syncWal(): Promise<void> {
     try {
-      if (this.syncFailure) return this.syncFailure;
-      if (!this.directorySynced) {
-        await syncFile(dirname(this.walPath));
-        this.directorySynced = true;
-      }
+      if (this.syncFailure) return;
+      this.directorySynced ??= syncFile(dirname(this.walPath));
+      await this.directorySynced;
       await syncFile(this.walPath);
-      return undefined;
     } catch (error) {
       const reason = `could not fsync ${this.walPath}; restart p4p once the disk is fixed: ${(error as Error).message}`;
-      this.syncFailure = new StoreUnavailableError({ cause: new Error(reason, { cause: error }) });
-      return this.syncFailure;
+      this.syncFailure ??= new StoreUnavailableError({ cause: new Error(reason, { cause: error }) });
     }
   }
 }
