@@ -209,6 +209,24 @@ describe('the pull loop', () => {
     assert.ok(endpoint.pullsFor('burst').length <= 2, `${endpoint.pullsFor('burst').length} pulls`);
   });
 
+  test('with a coalescing window, a pinged user waits it out, and pings meanwhile do not push its pull later', async () => {
+    const windowMs = 60_000;
+    const coalescing = await startHarness({ pull: { coalesceMs: windowMs } });
+    try {
+      const net = await coalescing.createNetwork({ pullUrl: endpoint.template });
+      assert.equal((await ping(coalescing, net, 'patient')).status, 200);
+      const first = (await profileOf(coalescing, net, 'patient')).sync;
+      assert.equal(first.state, 'waiting');
+      assert.equal(Date.parse(first.next_attempt_at) - Date.parse(first.last_ping_at), windowMs);
+      assert.equal((await ping(coalescing, net, 'patient')).status, 200);
+      const second = (await profileOf(coalescing, net, 'patient')).sync;
+      assert.equal(second.next_attempt_at, first.next_attempt_at);
+      assert.equal(endpoint.pullsFor('patient').length, 0);
+    } finally {
+      await coalescing.close();
+    }
+  });
+
   test('every acknowledged ping is followed by a pull that started after it was sent', async () => {
     const net = await network();
     const users = Array.from({ length: 20 }, (_, i) => `g${i}`);

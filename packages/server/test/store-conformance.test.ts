@@ -23,7 +23,7 @@ import { makeTempDir } from './support/temp-dir.js';
  * per test; all times are passed in explicitly, so no test waits for a clock.
  */
 
-type OpenStore = () => Promise<{ store: Store; cleanup: () => Promise<void> }>;
+type OpenStore = (options?: { coalesceMs?: number }) => Promise<{ store: Store; cleanup: () => Promise<void> }>;
 
 const T0 = 1_700_000_000_000;
 const LEASE_MS = 60_000;
@@ -225,6 +225,30 @@ export function storeConformance(name: string, openStore: OpenStore, { skip = fa
         const claims = await claim(T0 + 10);
         assert.deepEqual(byUser(claims), ['ada']);
         assert.deepEqual(await claim(T0 + 20), []);
+      });
+
+      test('with a coalescing window, a pinged user is due after it, and later pings do not move it', async () => {
+        const windowed = await openStore({ coalesceMs: 25 });
+        try {
+          const created = await windowed.store.createNetwork({ name: 'acme', key: 'key-acme' }, T0);
+          await windowed.store.setPullUrlTemplate(created.id, 'https://acme.example.com/users/{id}?lftoken={token}', T0);
+          const dueAt = async (): Promise<number | null> => (await windowed.store.getUser(created.id, 'ada'))!.sync.dueAt;
+          await windowed.store.recordPings(created.id, ['ada'], T0);
+          assert.equal(await dueAt(), T0 + 25);
+          await windowed.store.recordPings(created.id, ['ada'], T0 + 20);
+          assert.equal(await dueAt(), T0 + 25, 'a ping while waiting keeps the due time: no starvation');
+          const claimAt = (now: number): Promise<ClaimedPull[]> =>
+            windowed.store.claimDue({ now, limit: 10, perNetworkLimit: 10, leaseMs: LEASE_MS });
+          assert.deepEqual(await claimAt(T0 + 24), [], 'not due inside the window');
+          assert.equal(await windowed.store.nextWakeAt(T0 + 24), T0 + 25);
+          const [claimed] = await claimAt(T0 + 25);
+          assert.equal(claimed?.userId, 'ada');
+          await windowed.store.completePull(claimed, { attempt: pullAttempt('ok', T0 + 30), newVersion: null, retryAt: null, gaveUp: false }, T0 + 30);
+          await windowed.store.recordPings(created.id, ['ada'], T0 + 40);
+          assert.equal(await dueAt(), T0 + 65, 'an idle user pinged again waits the window again');
+        } finally {
+          await windowed.cleanup();
+        }
       });
 
       test('a ping while retrying keeps the backoff due time (pings do not defeat backoff)', async () => {
@@ -902,9 +926,9 @@ export function storeConformance(name: string, openStore: OpenStore, { skip = fa
   });
 }
 
-storeConformance('sqlite', async () => {
+storeConformance('sqlite', async (options) => {
   const dir = makeTempDir('p4p-store-');
-  const store = SqliteStore.open({ dataDir: dir.path });
+  const store = SqliteStore.open({ dataDir: dir.path, ...options });
   return {
     store,
     cleanup: async () => {
@@ -931,9 +955,9 @@ if (!skipPostgres) {
 
 storeConformance(
   'postgres',
-  async () => {
+  async (options) => {
     const schema = await createTestSchema(database!);
-    const store = await PostgresStore.open({ url: schema.url, poolMax: 4 });
+    const store = await PostgresStore.open({ url: schema.url, poolMax: 4, ...options });
     return {
       store,
       cleanup: async () => {

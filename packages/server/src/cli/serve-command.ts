@@ -18,7 +18,7 @@ function intOption(flag: string, description: string, fallback: number, min: num
 
 interface ServeOptions {
   port: number; host: string; data: string; database?: string; role: ServeRole; databasePoolMax: number;
-  databaseStatementTimeoutMs: number; allowPrivateTargets?: boolean; durability: ServeConfig['durability']; pullLeaseMarginMs: number;
+  databaseStatementTimeoutMs: number; allowPrivateTargets?: boolean; durability: ServeConfig['durability']; pullLeaseMarginMs: number; coalesceMs: number;
   logLevel: Level; pullConcurrency: number; pullPerNetwork: number; pullConnectTimeoutMs: number; pullTimeoutMs: number;
   pullMaxBytes: number; retryBaseMs: number; retryMaxMs: number; retryMaxAttempts: number; pingRate: number; pingBurst: number;
 }
@@ -44,6 +44,7 @@ function configFrom(options: ServeOptions): ServeConfig {
       maxBodyBytes: options.pullMaxBytes,
       tokenTtlSeconds: D.pull.tokenTtlSeconds,
       leaseMarginMs: options.pullLeaseMarginMs,
+      coalesceMs: options.coalesceMs,
     },
     retry: { baseDelayMs: options.retryBaseMs, maxDelayMs: options.retryMaxMs, maxAttempts: options.retryMaxAttempts },
     pingRateLimit: { perSecond: options.pingRate, burst: options.pingBurst },
@@ -86,6 +87,7 @@ export function serveCommand(): Command {
     .addOption(intOption('pull-connect-timeout-ms', 'connect timeout of a pull', D.pull.connectTimeoutMs, 100, 60_000))
     .addOption(intOption('pull-timeout-ms', 'total timeout of a pull', D.pull.totalTimeoutMs, 100, 120_000))
     .addOption(intOption('pull-lease-margin-ms', 'how long a lease outlives the pull timeout: how soon the pulls of a dead process are taken over', D.pull.leaseMarginMs, 1000, 600_000))
+    .addOption(intOption('coalesce-ms', 'how long a pinged user waits before its pull, so that a burst of pings costs one pull (0: at once)', D.pull.coalesceMs, 0, 1000))
     .addOption(intOption('pull-max-bytes', 'largest pull answer accepted', D.pull.maxBodyBytes, 1024, 16 * 1024 * 1024))
     .addOption(intOption('retry-base-ms', 'delay before the first retry; doubles each time', D.retry.baseDelayMs, 10, 3_600_000))
     .addOption(intOption('retry-max-ms', 'longest delay between retries', D.retry.maxDelayMs, 10, 86_400_000))

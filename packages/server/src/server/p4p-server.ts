@@ -43,7 +43,7 @@ async function openDataDir(config: ServeConfig, log: Logger): Promise<OpenStore>
   let store: SqliteStore | undefined;
   try {
     // A short busy wait: every write blocks the event loop while it waits for another process's lock.
-    store = SqliteStore.open({ dataDir: config.dataDir, durability: config.durability, busyTimeoutMs: 1000 });
+    store = SqliteStore.open({ dataDir: config.dataDir, durability: config.durability, busyTimeoutMs: 1000, coalesceMs: config.pull.coalesceMs });
     const released = await store.releaseLeases('all', Date.now());
     if (released > 0) log.info({ event: 'recovered', pulls: released }, 'requeued pulls left in flight by the last run');
   } catch (error) {
@@ -66,8 +66,8 @@ async function openDataDir(config: ServeConfig, log: Logger): Promise<OpenStore>
  * share it, so their leases are left alone: a dead process's leases are
  * requeued by claimDue once they expire.
  */
-async function openDatabase(database: DatabaseConfig): Promise<OpenStore> {
-  const store = await PostgresStore.open({ url: database.url, poolMax: database.poolMax, statementTimeoutMs: database.statementTimeoutMs });
+async function openDatabase(database: DatabaseConfig, coalesceMs: number): Promise<OpenStore> {
+  const store = await PostgresStore.open({ url: database.url, poolMax: database.poolMax, statementTimeoutMs: database.statementTimeoutMs, coalesceMs });
   return { store, close: () => store.close() };
 }
 
@@ -96,7 +96,7 @@ function pullClientFor(config: ServeConfig): PullClient {
  * database. Resolves once it is listening (ready for /healthz).
  */
 export async function startServer(config: ServeConfig, log: Logger): Promise<P4pServer> {
-  const opened = config.database === null ? await openDataDir(config, log) : await openDatabase(config.database);
+  const opened = config.database === null ? await openDataDir(config, log) : await openDatabase(config.database, config.pull.coalesceMs);
   const { store } = opened;
   const changes = new ProfileChanges();
   const client = pullClientFor(config);

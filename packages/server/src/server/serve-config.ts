@@ -58,6 +58,11 @@ export interface PullConfig {
    * another process takes them over.
    */
   leaseMarginMs: number;
+  /**
+   * A pinged user not already queued is pulled this many ms later, so that a
+   * burst of pings for one user costs one pull; 0 pulls at once. Default 25.
+   */
+  coalesceMs: number;
 }
 
 export const DEFAULT_SERVE_CONFIG: ServeConfig = {
@@ -77,6 +82,7 @@ export const DEFAULT_SERVE_CONFIG: ServeConfig = {
     maxBodyBytes: 256 * 1024,
     tokenTtlSeconds: 300,
     leaseMarginMs: 30_000,
+    coalesceMs: 25,
   },
   retry: DEFAULT_RETRY_POLICY,
   pingRateLimit: DEFAULT_PING_RATE_LIMIT,

@@ -109,7 +109,12 @@ export interface Store {
   /** Sets the pull URL; users retrying against the old one start a fresh cycle, due at `now`. */
   setPullUrlTemplate(networkId: number, template: string, now: number): Promise<void>;
 
-  /** Records pings; resolves only once they are durable. Coalesces per user. */
+  /**
+   * Records pings; resolves only once they are durable. Coalesces per user: a
+   * user not already queued becomes due after the store's coalescing window
+   * (so that a burst of pings costs one pull); a ping never moves a queued
+   * user's due time later.
+   */
   recordPings(networkId: number, userIds: readonly string[], now: number): Promise<void>;
   /** Leases due pulls, fairly across networks; requeues pulls whose lease expired. */
   claimDue(options: ClaimOptions): Promise<ClaimedPull[]>;

@@ -35,15 +35,16 @@ const CLAIM_FAILURE_PAUSE_MS = 1000;
 const LEASE_END_GUARD_MS = 500;
 /** Longest pause between two tries to record a finished pull while the database is unavailable, in ms. */
 const RECORD_RETRY_MAX_MS = 2000;
-/** Longest free slots wait for more to free up before they are refilled, in ms (a clock of its own: only pacing). */
+/** Longest a free slot waits for more to free up before the free ones are refilled, in ms (on performance.now(): only pacing). */
 const REFILL_WAIT_MS = 5;
 
 /**
  * The pull loop: claim due pulls up to the concurrency limits, run each
  * (sign, fetch, validate), record the outcome, and sleep until the next pull
  * is due or notify() says a ping arrived. Slots freed by finishing pulls are
- * refilled together (once a quarter of them is free, or a few ms after the
- * last claim), so a busy loop claims in batches rather than once per pull.
+ * refilled together (once a quarter of the slots is free, or a few ms after
+ * the first of them freed up), so a busy loop claims in batches rather than
+ * once per pull.
  * Every claimed pull ends in completePull or in a lease release, whatever
  * happens.
  */
@@ -57,7 +58,8 @@ export class PullWorker {
   private stopping = false;
   /** Free slots worth a claim of their own: finished pulls share a claim instead of one each. */
   private readonly refillBatch: number;
-  private lastClaimAt = -Infinity;
+  /** When the free slots not yet refilled started to free up (performance.now()); null when none is waiting. */
+  private freeSince: number | null = null;
 
   constructor(private readonly options: PullWorkerOptions) {
     this.breaker = options.breaker ?? new EndpointBreaker();
@@ -95,15 +97,18 @@ export class PullWorker {
   private async loop(): Promise<void> {
     while (!this.stopping) {
       const free = this.options.concurrency - this.inFlight.size;
-      const refillWaitMs = free < this.refillBatch ? this.lastClaimAt + REFILL_WAIT_MS - performance.now() : 0;
-      if (free > 0 && refillWaitMs > 0) {
-        await this.wakeup.sleep(refillWaitMs);
-        continue;
+      if (free > 0 && free < this.refillBatch) {
+        this.freeSince ??= performance.now();
+        const refillWaitMs = this.freeSince + REFILL_WAIT_MS - performance.now();
+        if (refillWaitMs > 0) {
+          await this.wakeup.sleep(refillWaitMs);
+          continue;
+        }
       }
+      this.freeSince = null;
       let claimed: ClaimedPull[] = [];
       if (free > 0) {
         const claimedAt = this.now();
-        this.lastClaimAt = performance.now();
         try {
           claimed = await this.options.store.claimDue({
             now: claimedAt,

@@ -25,6 +25,8 @@ export interface PostgresStoreOptions {
   poolMax?: number;
   /** Longest a statement may run, in ms; also how long a query waits for a free connection. Default 5000. */
   statementTimeoutMs?: number;
+  /** A pinged user not already queued becomes due this many ms later (see Store.recordPings). Default 0. */
+  coalesceMs?: number;
 }
 
 /** The channel on which a committed ping, release or pull URL change announces due work to every process. */
@@ -130,7 +132,10 @@ export class PostgresStore implements Store {
   /** Rotates which network is served first, for fairness between networks. */
   private claimRotation = Math.floor(Math.random() * 1000);
 
-  private constructor(private readonly pool: pg.Pool) {
+  private constructor(
+    private readonly pool: pg.Pool,
+    private readonly coalesceMs: number,
+  ) {
     this.pings = new GroupCommit((items) => this.transaction((client) => this.writePings(client, items), { durable: true }));
     this.completions = new GroupCommit((items) => this.transaction((client) => this.writeCompletions(client, items)));
   }
@@ -161,7 +166,7 @@ export class PostgresStore implements Store {
       await pool.end();
       throw normalise(error);
     }
-    return new PostgresStore(pool);
+    return new PostgresStore(pool, options.coalesceMs ?? 0);
   }
 
   /** Applies pending migrations and closes: `p4p migrate`. */
@@ -254,7 +259,7 @@ export class PostgresStore implements Store {
     const rows = coalescePings(items);
     await client.query(
       `INSERT INTO users (network_id, user_id, state, due_at, last_ping_at)
-       SELECT network_id, user_id, 'waiting', first_at, last_at
+       SELECT network_id, user_id, 'waiting', first_at + $5::bigint, last_at
        FROM unnest($1::integer[], $2::text[], $3::bigint[], $4::bigint[]) AS p (network_id, user_id, first_at, last_at)
        ON CONFLICT (network_id, user_id) DO UPDATE SET
          last_ping_at = GREATEST(users.last_ping_at, excluded.last_ping_at),
@@ -262,7 +267,7 @@ export class PostgresStore implements Store {
          due_at = CASE WHEN users.state IN ('idle', 'failed') THEN excluded.due_at ELSE users.due_at END,
          attempts = CASE WHEN users.state IN ('idle', 'failed') THEN 0 ELSE users.attempts END,
          state = CASE WHEN users.state IN ('idle', 'failed') THEN 'waiting' ELSE users.state END`,
-      [rows.map((r) => r.networkId), rows.map((r) => r.userId), rows.map((r) => r.first), rows.map((r) => r.last)],
+      [rows.map((r) => r.networkId), rows.map((r) => r.userId), rows.map((r) => r.first), rows.map((r) => r.last), this.coalesceMs],
     );
     await client.query('SELECT pg_notify($1, $2)', [WORK_CHANNEL, 'pings']);
     return items.map(() => undefined);

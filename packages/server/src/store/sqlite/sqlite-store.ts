@@ -35,6 +35,8 @@ export interface SqliteStoreOptions {
   durability?: SqliteDurability;
   /** How long a statement waits for another process's write lock, in ms. Default 5000. */
   busyTimeoutMs?: number;
+  /** A pinged user not already queued becomes due this many ms later (see Store.recordPings). Default 0. */
+  coalesceMs?: number;
 }
 
 export const SQLITE_FILE_NAME = 'p4p.db';
@@ -129,7 +131,7 @@ export class SqliteStore implements Store {
    */
   private noLeaseEndsBefore = -Infinity;
 
-  private constructor(db: Database.Database, durability: SqliteDurability) {
+  private constructor(db: Database.Database, durability: SqliteDurability, private readonly coalesceMs: number) {
     this.db = db;
     this.writer = new BatchedWriter(db, durability);
     this.sql = {
@@ -149,9 +151,9 @@ export class SqliteStore implements Store {
         `UPDATE users SET due_at = ?, attempts = 0 WHERE network_id = ? AND state = 'retrying'`,
       ),
       // Every SET expression reads the row as it was: one statement is the whole ping transition.
-      recordPing: db.prepare<{ networkId: number; userId: string; now: number }>(`
+      recordPing: db.prepare<{ networkId: number; userId: string; now: number; dueAt: number }>(`
         INSERT INTO users (network_id, user_id, state, due_at, last_ping_at)
-        VALUES (@networkId, @userId, 'waiting', @now, @now)
+        VALUES (@networkId, @userId, 'waiting', @dueAt, @now)
         ON CONFLICT (network_id, user_id) DO UPDATE SET
           last_ping_at = excluded.last_ping_at,
           dirty = CASE WHEN state = 'in_flight' THEN 1 ELSE dirty END,
@@ -234,7 +236,7 @@ export class SqliteStore implements Store {
       db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
       db.pragma('foreign_keys = ON');
       migrate(db);
-      return new SqliteStore(db, options.durability ?? 'power');
+      return new SqliteStore(db, options.durability ?? 'power', options.coalesceMs ?? 0);
     } catch (error) {
       db?.close();
       throw new DataDirError(options.dataDir, error);
@@ -271,7 +273,8 @@ export class SqliteStore implements Store {
 
   async recordPings(networkId: number, userIds: readonly string[], now: number): Promise<void> {
     await this.writer.write(() => {
-      for (const userId of userIds) this.sql.recordPing.run({ networkId, userId, now });
+      const dueAt = now + this.coalesceMs;
+      for (const userId of userIds) this.sql.recordPing.run({ networkId, userId, now, dueAt });
     }, { weight: userIds.length, durable: true });
   }
 
