@@ -763,6 +763,23 @@ export function storeConformance(name: string, openStore: OpenStore, { skip = fa
         assert.equal((await store.listAttempts(network.id, 'cy')).length, 0);
       });
 
+      test('a completion the database refuses does not fail the completions committed with it', async () => {
+        const network = await pullableNetwork();
+        await store.recordPings(network.id, ['ada', 'bob'], T0);
+        const [ada, bob] = (await claim(T0)).sort((a, b) => a.userId.localeCompare(b.userId));
+        // A NUL character: SQLite stores it, PostgreSQL text cannot hold it.
+        const odd = {
+          attempt: pullAttempt('invalid_response', T0 + 100, { responseExcerpt: 'binary\u0000junk' }),
+          newVersion: null,
+          retryAt: null,
+          gaveUp: false,
+        };
+        const [refused, fine] = await Promise.allSettled([store.completePull(ada!, odd, T0 + 100), complete(bob!, T0 + 100)]);
+        assert.deepEqual(fine, { status: 'fulfilled', value: true });
+        assert.equal((await user(network, 'bob')).sync.state, 'idle');
+        assert.equal((await user(network, 'ada')).sync.state, refused.status === 'fulfilled' ? 'failed' : 'in_flight');
+      });
+
       test(`attempts are capped at ATTEMPTS_KEPT_PER_USER (${ATTEMPTS_KEPT_PER_USER}) per user, newest first`, async () => {
         const network = await pullableNetwork();
         await store.recordPings(network.id, ['other'], T0);

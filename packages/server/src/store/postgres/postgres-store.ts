@@ -4,6 +4,7 @@ import type { PullOutcome } from '../../pull/pull-outcome.js';
 import {
   ATTEMPTS_KEPT_PER_USER,
   NetworkExistsError,
+  StoreUnavailableError,
   type ClaimedPull,
   type ClaimOptions,
   type Network,
@@ -350,8 +351,16 @@ export class PostgresStore implements Store {
   }
 
   async completePull(claim: ClaimedPull, completion: PullCompletion, now: number): Promise<boolean> {
-    const [applied] = await this.completions.add([{ claim, completion, now }]);
-    return applied!;
+    const item = { claim, completion, now };
+    try {
+      const [applied] = await this.completions.add([item]);
+      return applied!;
+    } catch (error) {
+      if (error instanceof StoreUnavailableError) throw error;
+      // A batch fails whole and nothing of it was applied: alone, only the completion at fault fails again.
+      const [applied] = await this.transaction((client) => this.writeCompletions(client, [item]));
+      return applied!;
+    }
   }
 
   /**
