@@ -44,9 +44,8 @@ const REFILL_WAIT_MS = 5;
  * is due or notify() says a ping arrived. Slots freed by finishing pulls are
  * refilled together (once a quarter of the slots is free, or a few ms after
  * the first of them freed up), so a busy loop claims in batches rather than
- * once per pull.
- * Every claimed pull ends in completePull or in a lease release, whatever
- * happens.
+ * once per pull. Every claimed pull ends in completePull or in a lease
+ * release, whatever happens.
  */
 export class PullWorker {
   private readonly inFlight = new Map<string, { done: Promise<void>; abort: AbortController }>();
