@@ -119,11 +119,12 @@ function coalescePings(items: readonly PingItem[]): Array<{ networkId: number; u
 
 /**
  * The shared store: one PostgreSQL database used by any number of p4p
- * processes. Pings and pull results are group-committed, pings with
- * synchronous_commit on; claims and pull results commit without waiting for
- * the WAL flush (a lost one only makes a pull happen again, after its lease
- * expires). Claimers of one
- * network are serialised by a transaction advisory lock, so the per-network
+ * processes. Pings and pull results are group-committed. Pings and claims
+ * commit with synchronous_commit on: a claim lost in a database crash would
+ * put the user back in the queue while its claimer, alive, still pulls it, and
+ * another process could pull it at the same time. Pull results commit without
+ * waiting for the WAL flush: a lost one keeps the lease, so the pull only
+ * happens again after the lease expires. Claimers of one network are serialised by a transaction advisory lock, so the per-network
  * in-flight limit holds across processes; rows are leased with
  * FOR UPDATE SKIP LOCKED so claimers never wait on pings.
  */
@@ -275,7 +276,8 @@ export class PostgresStore implements Store {
   }
 
   async claimDue(options: ClaimOptions): Promise<ClaimedPull[]> {
-    return this.transaction((client) => this.claimIn(client, options));
+    // Durable: see the class comment (a lost claim could make two processes pull one user).
+    return this.transaction((client) => this.claimIn(client, options), { durable: true });
   }
 
   private async claimIn(client: pg.PoolClient, { now, limit, perNetworkLimit, leaseMs, skipNetworkIds }: ClaimOptions): Promise<ClaimedPull[]> {
