@@ -15,6 +15,7 @@ import {
   type SyncState,
   type UserRecord,
 } from '../store.js';
+import { fairShares } from '../fair-shares.js';
 import { GroupCommit } from './group-commit.js';
 import { normalise } from './postgres-errors.js';
 import { migrate, SCHEMA_VERSION } from './postgres-migrations.js';
@@ -307,23 +308,13 @@ export class PostgresStore implements Store {
       [networks.map((n) => n.id)],
     );
     const inFlight = new Map(counts.map((row) => [row.network_id, row.n]));
-    const start = this.claimRotation++ % networks.length;
-    let candidates = [...networks.slice(start), ...networks.slice(0, start)];
-    const room = new Map(candidates.map((n) => [n.id, perNetworkLimit - (inFlight.get(n.id) ?? 0)]));
     const claimed: ClaimedPull[] = [];
-    // Round robin in fair shares: each pass offers every network an equal part of what is left.
-    while (claimed.length < limit && candidates.length > 0) {
-      const share = Math.ceil((limit - claimed.length) / candidates.length);
-      const stillHungry: Network[] = [];
-      for (const network of candidates) {
-        const take = Math.min(share, room.get(network.id)!, limit - claimed.length);
-        if (take <= 0) continue;
-        const leased = await this.lease(client, network, now, now + leaseMs, take);
-        claimed.push(...leased);
-        room.set(network.id, room.get(network.id)! - leased.length);
-        if (leased.length === take && room.get(network.id)! > 0) stillHungry.push(network);
-      }
-      candidates = stillHungry;
+    const shares = fairShares(networks, this.claimRotation++, inFlight, perNetworkLimit, limit);
+    for (let step = shares.next(); !step.done; ) {
+      const { network, take } = step.value;
+      const leased = await this.lease(client, network, now, now + leaseMs, take);
+      claimed.push(...leased);
+      step = shares.next(leased.length);
     }
     return claimed;
   }

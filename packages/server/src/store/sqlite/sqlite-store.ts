@@ -17,6 +17,7 @@ import {
   type SyncState,
   type UserRecord,
 } from '../store.js';
+import { fairShares } from '../fair-shares.js';
 import { BatchedWriter } from './batched-writer.js';
 import { migrate } from './sqlite-migrations.js';
 
@@ -297,36 +298,26 @@ export class SqliteStore implements Store {
       .all(now)
       .map(toNetwork)
       .filter((network) => !skipNetworkIds?.has(network.id));
-    const start = networks.length === 0 ? 0 : this.claimRotation++ % networks.length;
-    let candidates = [...networks.slice(start), ...networks.slice(0, start)];
     const inFlight = new Map(this.sql.inFlightByNetwork.all().map((row) => [row.network_id, row.n]));
-    const room = new Map(candidates.map((n) => [n.id, perNetworkLimit - (inFlight.get(n.id) ?? 0)]));
     const claimed: ClaimedPull[] = [];
-    // Round robin in fair shares: each pass offers every network an equal part of what is left.
-    while (claimed.length < limit && candidates.length > 0) {
-      const share = Math.ceil((limit - claimed.length) / candidates.length);
-      const stillHungry: Network[] = [];
-      for (const network of candidates) {
-        const take = Math.min(share, room.get(network.id)!, limit - claimed.length);
-        if (take <= 0) continue;
-        const rows = this.sql.dueUsers.all(network.id, now, take);
-        for (const row of rows) {
-          const leaseId = randomUUID();
-          this.sql.lease.run({ leaseId, leaseUntil: now + leaseMs, networkId: network.id, userId: row.user_id });
-          this.noLeaseEndsBefore = Math.min(this.noLeaseEndsBefore, now + leaseMs);
-          claimed.push({
-            leaseId,
-            network,
-            userId: row.user_id,
-            attempt: row.attempts + 1,
-            currentProfile: parseProfile(row.profile),
-            currentVersion: row.version,
-          });
-        }
-        room.set(network.id, room.get(network.id)! - rows.length);
-        if (rows.length === take && room.get(network.id)! > 0) stillHungry.push(network);
+    const shares = fairShares(networks, this.claimRotation++, inFlight, perNetworkLimit, limit);
+    for (let step = shares.next(); !step.done; ) {
+      const { network, take } = step.value;
+      const rows = this.sql.dueUsers.all(network.id, now, take);
+      for (const row of rows) {
+        const leaseId = randomUUID();
+        this.sql.lease.run({ leaseId, leaseUntil: now + leaseMs, networkId: network.id, userId: row.user_id });
+        this.noLeaseEndsBefore = Math.min(this.noLeaseEndsBefore, now + leaseMs);
+        claimed.push({
+          leaseId,
+          network,
+          userId: row.user_id,
+          attempt: row.attempts + 1,
+          currentProfile: parseProfile(row.profile),
+          currentVersion: row.version,
+        });
       }
-      candidates = stillHungry;
+      step = shares.next(rows.length);
     }
     return claimed;
   }
