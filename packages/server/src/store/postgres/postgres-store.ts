@@ -1,6 +1,5 @@
 import pg from 'pg';
 import type { Profile } from '../../profile/profile.js';
-import type { PullOutcome } from '../../pull/pull-outcome.js';
 import {
   ATTEMPTS_KEPT_PER_USER,
   NetworkExistsError,
@@ -12,10 +11,10 @@ import {
   type PullAttempt,
   type PullCompletion,
   type Store,
-  type SyncState,
   type UserRecord,
 } from '../store.js';
 import { fairShares } from '../fair-shares.js';
+import { attemptFromRow, networkFromRow, userRecordFromRow, type AttemptRow, type NetworkRow, type UserRow } from '../store-rows.js';
 import { GroupCommit } from './group-commit.js';
 import { normalise } from './postgres-errors.js';
 import { migrate, SCHEMA_VERSION } from './postgres-migrations.js';
@@ -46,32 +45,6 @@ const TYPES = {
     oid === pg.types.builtins.INT8 ? Number : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
-interface DbNetwork {
-  id: number;
-  name: string;
-  key: string;
-  previous_key: string | null;
-  owners: string[];
-  pull_url_template: string | null;
-  created_at: number;
-  updated_at: number;
-}
-
-interface DbUser {
-  user_id: string;
-  state: SyncState;
-  dirty: boolean;
-  due_at: number | null;
-  attempts: number;
-  last_ping_at: number | null;
-  last_pull_at: number | null;
-  last_outcome: PullOutcome | null;
-  last_message: string | null;
-  profile: Profile | null;
-  version: number;
-  updated_at: number | null;
-}
-
 interface PingItem {
   networkId: number;
   userId: string;
@@ -86,17 +59,6 @@ interface CompletionItem {
 
 const QUEUED = `state IN ('waiting', 'retrying')`;
 
-function toNetwork(row: DbNetwork): Network {
-  return {
-    id: row.id,
-    name: row.name,
-    keys: row.previous_key === null ? [row.key] : [row.key, row.previous_key],
-    owners: row.owners,
-    pullUrlTemplate: row.pull_url_template,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
-}
 
 /**
  * One row per (network, user) pinged in a batch, with its first and last
@@ -222,13 +184,13 @@ export class PostgresStore implements Store {
     try {
       const { rows } = await this.transaction(
         (client) =>
-          client.query<DbNetwork>(
+          client.query<NetworkRow>(
             `INSERT INTO networks (name, key, owners, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) RETURNING *`,
             [input.name, input.key, JSON.stringify(input.owners ?? []), now],
           ),
         { durable: true },
       );
-      return toNetwork(rows[0]!);
+      return networkFromRow(rows[0]!);
     } catch (error) {
       if ((error as { code?: string }).code === '23505') throw new NetworkExistsError(input.name, { cause: error });
       throw error;
@@ -236,12 +198,12 @@ export class PostgresStore implements Store {
   }
 
   async getNetwork(name: string): Promise<Network | null> {
-    const [row] = await this.query<DbNetwork>('SELECT * FROM networks WHERE name = $1', [name]);
-    return row === undefined ? null : toNetwork(row);
+    const [row] = await this.query<NetworkRow>('SELECT * FROM networks WHERE name = $1', [name]);
+    return row === undefined ? null : networkFromRow(row);
   }
 
   async listNetworks(): Promise<Network[]> {
-    return (await this.query<DbNetwork>('SELECT * FROM networks ORDER BY name')).map(toNetwork);
+    return (await this.query<NetworkRow>('SELECT * FROM networks ORDER BY name')).map(networkFromRow);
   }
 
   async setPullUrlTemplate(networkId: number, template: string, now: number): Promise<void> {
@@ -290,14 +252,14 @@ export class PostgresStore implements Store {
        FROM expired e WHERE u.network_id = e.network_id AND u.user_id = e.user_id`,
       [now],
     );
-    const { rows: due } = await client.query<DbNetwork>(
+    const { rows: due } = await client.query<NetworkRow>(
       `SELECT * FROM networks n WHERE n.pull_url_template IS NOT NULL AND NOT (n.id = ANY($2::integer[])) AND EXISTS (
          SELECT 1 FROM users u WHERE u.network_id = n.id AND u.${QUEUED} AND u.due_at <= $1)
        ORDER BY n.id`,
       [now, [...(skipNetworkIds ?? [])]],
     );
     if (due.length === 0) return [];
-    const networks = due.map(toNetwork);
+    const networks = due.map(networkFromRow);
     // Claimers of a network take turns (locks taken in id order, so they cannot deadlock); the counts below are then exact.
     await client.query(
       'SELECT pg_advisory_xact_lock($1, id) FROM (SELECT unnest($2::integer[]) AS id ORDER BY 1) AS locked',
@@ -465,40 +427,16 @@ export class PostgresStore implements Store {
   }
 
   async getUser(networkId: number, userId: string): Promise<UserRecord | null> {
-    const [row] = await this.query<DbUser>('SELECT * FROM users WHERE network_id = $1 AND user_id = $2', [networkId, userId]);
-    if (row === undefined) return null;
-    return {
-      userId: row.user_id,
-      profile: row.profile,
-      version: row.version,
-      updatedAt: row.updated_at,
-      sync: {
-        state: row.state,
-        dirty: row.dirty,
-        dueAt: row.due_at,
-        attempts: row.attempts,
-        lastPingAt: row.last_ping_at,
-        lastPullAt: row.last_pull_at,
-        lastOutcome: row.last_outcome,
-        lastMessage: row.last_message,
-      },
-    };
+    const [row] = await this.query<UserRow>('SELECT * FROM users WHERE network_id = $1 AND user_id = $2', [networkId, userId]);
+    return row === undefined ? null : userRecordFromRow(row);
   }
 
   async listAttempts(networkId: number, userId: string): Promise<PullAttempt[]> {
-    const rows = await this.query<{
-      at: number; outcome: PullOutcome; http_status: number | null; duration_ms: number; message: string | null;
-      warnings: string[]; response_excerpt: string | null;
-    }>('SELECT * FROM pull_attempts WHERE network_id = $1 AND user_id = $2 ORDER BY id DESC LIMIT $3', [networkId, userId, ATTEMPTS_KEPT_PER_USER]);
-    return rows.map((row) => ({
-      at: row.at,
-      outcome: row.outcome,
-      httpStatus: row.http_status,
-      durationMs: row.duration_ms,
-      message: row.message,
-      warnings: row.warnings,
-      responseExcerpt: row.response_excerpt,
-    }));
+    const rows = await this.query<AttemptRow>(
+      'SELECT * FROM pull_attempts WHERE network_id = $1 AND user_id = $2 ORDER BY id DESC LIMIT $3',
+      [networkId, userId, ATTEMPTS_KEPT_PER_USER],
+    );
+    return rows.map(attemptFromRow);
   }
 
   async listVersions(

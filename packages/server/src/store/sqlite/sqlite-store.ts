@@ -14,10 +14,10 @@ import {
   type PullAttempt,
   type PullCompletion,
   type Store,
-  type SyncState,
   type UserRecord,
 } from '../store.js';
 import { fairShares } from '../fair-shares.js';
+import { attemptFromRow, networkFromRow, userRecordFromRow, type AttemptRow, type NetworkRow, type UserRow } from '../store-rows.js';
 import { BatchedWriter } from './batched-writer.js';
 import { migrate } from './sqlite-migrations.js';
 
@@ -53,41 +53,10 @@ export class DataDirError extends Error {
   }
 }
 
-interface DbNetwork {
-  id: number;
-  name: string;
-  key: string;
-  previous_key: string | null;
-  owners: string;
-  pull_url_template: string | null;
-  created_at: number;
-  updated_at: number;
-}
-
-interface DbUser {
-  user_id: string;
-  state: SyncState;
-  dirty: number;
-  due_at: number | null;
-  attempts: number;
-  last_ping_at: number | null;
-  last_pull_at: number | null;
-  last_outcome: PullOutcome | null;
-  last_message: string | null;
-  profile: string | null;
-  version: number;
-  updated_at: number | null;
-}
-
-interface DbAttempt {
-  at: number;
-  outcome: PullOutcome;
-  http_status: number | null;
-  duration_ms: number;
-  message: string | null;
-  warnings: string;
-  response_excerpt: string | null;
-}
+/** Rows as SQLite returns them: JSON in text columns, booleans as 0/1. */
+type DbNetwork = Omit<NetworkRow, 'owners'> & { owners: string };
+type DbUser = Omit<UserRow, 'dirty' | 'profile'> & { dirty: number; profile: string | null };
+type DbAttempt = Omit<AttemptRow, 'warnings'> & { warnings: string };
 
 interface DbVersion {
   version: number;
@@ -99,15 +68,7 @@ interface DbVersion {
 const QUEUED = `state IN ('waiting', 'retrying')`;
 
 function toNetwork(row: DbNetwork): Network {
-  return {
-    id: row.id,
-    name: row.name,
-    keys: row.previous_key === null ? [row.key] : [row.key, row.previous_key],
-    owners: JSON.parse(row.owners) as string[],
-    pullUrlTemplate: row.pull_url_template,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
+  return networkFromRow({ ...row, owners: JSON.parse(row.owners) as string[] });
 }
 
 function parseProfile(json: string | null): Profile | null {
@@ -383,35 +344,13 @@ export class SqliteStore implements Store {
 
   async getUser(networkId: number, userId: string): Promise<UserRecord | null> {
     const row = this.sql.user.get(networkId, userId);
-    if (row === undefined) return null;
-    return {
-      userId: row.user_id,
-      profile: parseProfile(row.profile),
-      version: row.version,
-      updatedAt: row.updated_at,
-      sync: {
-        state: row.state,
-        dirty: row.dirty === 1,
-        dueAt: row.due_at,
-        attempts: row.attempts,
-        lastPingAt: row.last_ping_at,
-        lastPullAt: row.last_pull_at,
-        lastOutcome: row.last_outcome,
-        lastMessage: row.last_message,
-      },
-    };
+    return row === undefined ? null : userRecordFromRow({ ...row, dirty: row.dirty === 1, profile: parseProfile(row.profile) });
   }
 
   async listAttempts(networkId: number, userId: string): Promise<PullAttempt[]> {
-    return this.sql.attempts.all(networkId, userId, ATTEMPTS_KEPT_PER_USER).map((row) => ({
-      at: row.at,
-      outcome: row.outcome,
-      httpStatus: row.http_status,
-      durationMs: row.duration_ms,
-      message: row.message,
-      warnings: JSON.parse(row.warnings) as string[],
-      responseExcerpt: row.response_excerpt,
-    }));
+    return this.sql.attempts
+      .all(networkId, userId, ATTEMPTS_KEPT_PER_USER)
+      .map((row) => attemptFromRow({ ...row, warnings: JSON.parse(row.warnings) as string[] }));
   }
 
   async listVersions(
