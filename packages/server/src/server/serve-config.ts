@@ -82,7 +82,8 @@ export const DEFAULT_SERVE_CONFIG: ServeConfig = {
     maxBodyBytes: 256 * 1024,
     tokenTtlSeconds: 300,
     leaseMarginMs: 30_000,
-    coalesceMs: 25,
+    // 0: a burst window costs every change its length in freshness and measured no fewer pulls (docs/benchmarks.md, row 8).
+    coalesceMs: 0,
   },
   retry: DEFAULT_RETRY_POLICY,
   pingRateLimit: DEFAULT_PING_RATE_LIMIT,
