@@ -78,14 +78,13 @@ export const DATA_DIR_HINT = 'check that the directory is readable and writable,
 /**
  * Runs `use` with the store open, and closes it whatever happens. With
  * SQLite only `create` may make a new data directory; reading commands need
- * one. (A bare string is a data directory.)
+ * one.
  */
 export async function withStore<T>(
-  location: StoreLocation | string,
+  { data, database }: StoreLocation,
   use: (store: Store) => Promise<T>,
   { create = false }: { create?: boolean } = {},
 ): Promise<T> {
-  const { data, database } = typeof location === 'string' ? { data: location, database: undefined } : location;
   let store: Store;
   if (database !== undefined) {
     try {

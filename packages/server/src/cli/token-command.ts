@@ -4,11 +4,10 @@ import { buildSystemToken } from '../tokens/sign-token.js';
 import { CliError } from './cli-error.js';
 import { dataOption, databaseOption, describeLocation, integerIn, withStore, type StoreLocation } from './options.js';
 
-/** The network `name` from the store (a bare string is a data directory), or a CliError saying how to create it. */
-export async function findNetwork(location: StoreLocation | string, name: string): Promise<Network> {
+/** The network `name` from the store, or a CliError saying how to create it. */
+export async function findNetwork(location: StoreLocation, name: string): Promise<Network> {
   const network = await withStore(location, (store) => store.getNetwork(name));
-  const where = typeof location === 'string' ? location : describeLocation(location);
-  if (network === null) throw new CliError(`no network ${name} in ${where}; create it with: p4p network create ${name}`);
+  if (network === null) throw new CliError(`no network ${name} in ${describeLocation(location)}; create it with: p4p network create ${name}`);
   return network;
 }
 

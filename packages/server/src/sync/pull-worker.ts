@@ -1,6 +1,6 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { PullClient } from '../pull/pull-client.js';
-import { setTimeout as delay } from 'node:timers/promises';
 import { StoreUnavailableError, type ClaimedPull, type Store } from '../store/store.js';
 import { EndpointBreaker } from './endpoint-breaker.js';
 import type { ProfileChanges } from './profile-changes.js';
