@@ -28,9 +28,9 @@ const CONNECT_TIMEOUT_MS = 10_000;
 /**
  * LISTENs on the work channel on a connection of its own and calls `onWork`
  * for every notification (`onPullUrlChanged` for a pull URL change): a ping
- * taken by any process wakes the pull workers of every process. It reconnects by itself after the database
- * restarts, and calls `onWork` after each (re)connection, since
- * notifications sent while it was away are lost.
+ * taken by any process wakes the pull workers of every process. It
+ * reconnects by itself after the database restarts, and calls `onWork` after
+ * each (re)connection, since notifications sent while it was away are lost.
  */
 export class WorkListener {
   private client: pg.Client | null = null;
