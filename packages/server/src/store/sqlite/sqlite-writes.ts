@@ -1,0 +1,273 @@
+import { randomUUID } from 'node:crypto';
+import type Database from 'better-sqlite3';
+import type { PullOutcome } from '../../pull/pull-outcome.js';
+import { ATTEMPTS_KEPT_PER_USER, type ClaimedPull, type ClaimOptions, type Network, type PullCompletion } from '../store.js';
+import { fairShares } from '../fair-shares.js';
+import type { WriteOptions } from './batched-writer.js';
+import { parseProfile, QUEUED, toNetwork, type DbNetwork } from './sqlite-rows.js';
+
+/** What completePull needs of a claim: the lease and the version it read. */
+export interface LeaseRef {
+  networkId: number;
+  userId: string;
+  leaseId: string;
+  currentVersion: number;
+}
+
+/**
+ * Every write of the SQLite store, as data (so that it can be posted to the
+ * writer thread) and its result.
+ */
+export interface WriteRequests {
+  createNetwork: { input: { name: string; key: string; owners?: string[] }; now: number };
+  setPullUrlTemplate: { networkId: number; template: string; now: number };
+  recordPings: { networkId: number; userIds: readonly string[]; now: number };
+  claimDue: ClaimOptions;
+  completePull: { lease: LeaseRef; completion: PullCompletion; now: number };
+  releaseLeases: { leaseIds: readonly string[] | 'all'; dueAt: number; countAttempt: boolean };
+}
+
+export interface WriteResults {
+  /** null: the name is taken. */
+  createNetwork: Network | null;
+  setPullUrlTemplate: void;
+  recordPings: void;
+  claimDue: ClaimedPull[];
+  completePull: boolean;
+  releaseLeases: number;
+}
+
+export type WriteKind = keyof WriteRequests;
+export type WriteOp = { [K in WriteKind]: { kind: K; request: WriteRequests[K] } }[WriteKind];
+
+/** Pings and settings must survive a power loss; claims and pull results need not (a lost one only repeats a pull). */
+export function writeOptionsFor(op: WriteOp): WriteOptions {
+  switch (op.kind) {
+    case 'recordPings':
+      return { weight: op.request.userIds.length, durable: true };
+    case 'createNetwork':
+    case 'setPullUrlTemplate':
+      return { durable: true };
+    default:
+      return {};
+  }
+}
+
+/**
+ * The SQLite store's writes, run on the connection that owns the write
+ * path (the writer thread's), each inside the batch transaction of
+ * BatchedWriter.
+ */
+export class SqliteWrites {
+  private readonly sql;
+  /** Rotates which network is served first, for fairness between networks. */
+  private claimRotation = 0;
+  /**
+   * No lease ends before this, so claims before it need not requeue expired
+   * ones. Only this process claims from the file (serve locks the data
+   * directory); unknown at open, so the first claim looks.
+   */
+  private noLeaseEndsBefore = -Infinity;
+
+  constructor(db: Database.Database, private readonly coalesceMs: number) {
+    this.sql = {
+      insertNetwork: db.prepare<[string, string, string, number, number], DbNetwork>(
+        'INSERT INTO networks (name, key, owners, created_at, updated_at) VALUES (?, ?, ?, ?, ?) RETURNING *',
+      ),
+      // One index probe per network: only networks with a due user come back.
+      networksWithDueUsers: db.prepare<[number], DbNetwork>(`
+        SELECT * FROM networks n WHERE n.pull_url_template IS NOT NULL AND EXISTS (
+          SELECT 1 FROM users u WHERE u.network_id = n.id AND u.${QUEUED} AND u.due_at <= ?)`),
+      setPullUrl: db.prepare<[string, number, number]>(
+        'UPDATE networks SET pull_url_template = ?, updated_at = ? WHERE id = ?',
+      ),
+      retryNow: db.prepare<[number, number]>(
+        `UPDATE users SET due_at = ?, attempts = 0 WHERE network_id = ? AND state = 'retrying'`,
+      ),
+      // Every SET expression reads the row as it was: one statement is the whole ping transition.
+      recordPing: db.prepare<{ networkId: number; userId: string; now: number; dueAt: number }>(`
+        INSERT INTO users (network_id, user_id, state, due_at, last_ping_at)
+        VALUES (@networkId, @userId, 'waiting', @dueAt, @now)
+        ON CONFLICT (network_id, user_id) DO UPDATE SET
+          last_ping_at = excluded.last_ping_at,
+          dirty = CASE WHEN state = 'in_flight' THEN 1 ELSE dirty END,
+          due_at = CASE WHEN state IN ('idle', 'failed') THEN excluded.due_at ELSE due_at END,
+          attempts = CASE WHEN state IN ('idle', 'failed') THEN 0 ELSE attempts END,
+          state = CASE WHEN state IN ('idle', 'failed') THEN 'waiting' ELSE state END`),
+      requeueExpiredLeases: db.prepare<[number]>(`
+        UPDATE users SET state = 'waiting', due_at = lease_until, lease_id = NULL, lease_until = NULL
+        WHERE state = 'in_flight' AND lease_until <= ?`),
+      nextLeaseEnd: db.prepare<[number], { at: number | null }>(
+        `SELECT MIN(lease_until) AS at FROM users WHERE state = 'in_flight' AND lease_until > ?`,
+      ),
+      inFlightByNetwork: db.prepare<[], { network_id: number; n: number }>(
+        `SELECT network_id, COUNT(*) AS n FROM users WHERE state = 'in_flight' GROUP BY network_id`,
+      ),
+      dueUsers: db.prepare<[number, number, number], { user_id: string; attempts: number; profile: string | null; version: number }>(`
+        SELECT user_id, attempts, profile, version FROM users
+        WHERE network_id = ? AND ${QUEUED} AND due_at <= ? ORDER BY due_at LIMIT ?`),
+      lease: db.prepare<{ leaseId: string; leaseUntil: number; networkId: number; userId: string }>(`
+        UPDATE users SET state = 'in_flight', lease_id = @leaseId, lease_until = @leaseUntil,
+          attempts = attempts + 1, dirty = 0
+        WHERE network_id = @networkId AND user_id = @userId`),
+      // The whole end-of-pull transition, applied only while the lease is still ours.
+      complete: db.prepare<{
+        networkId: number; userId: string; leaseId: string; now: number; retryAt: number | null; gaveUp: number;
+        succeeded: number; outcome: PullOutcome; message: string | null; profile: string | null;
+      }>(`
+        UPDATE users SET
+          state = CASE WHEN @retryAt IS NOT NULL THEN 'retrying' WHEN @gaveUp = 1 THEN 'failed'
+                       WHEN dirty = 1 THEN 'waiting' WHEN @succeeded = 1 THEN 'idle' ELSE 'failed' END,
+          due_at = CASE WHEN @retryAt IS NOT NULL THEN @retryAt WHEN @gaveUp = 0 AND dirty = 1 THEN @now ELSE NULL END,
+          attempts = CASE WHEN @retryAt IS NULL AND @gaveUp = 0 AND dirty = 1 THEN 0 ELSE attempts END,
+          dirty = 0, lease_id = NULL, lease_until = NULL,
+          last_pull_at = @now, last_outcome = @outcome, last_message = @message,
+          profile = COALESCE(@profile, profile),
+          version = version + (@profile IS NOT NULL),
+          updated_at = CASE WHEN @profile IS NOT NULL THEN @now ELSE updated_at END
+        WHERE network_id = @networkId AND user_id = @userId AND lease_id = @leaseId`),
+      insertAttempt: db.prepare<{
+        networkId: number; userId: string; at: number; outcome: PullOutcome; httpStatus: number | null;
+        durationMs: number; message: string | null; warnings: string; responseExcerpt: string | null;
+      }>(`
+        INSERT INTO pull_attempts (network_id, user_id, at, outcome, http_status, duration_ms, message, warnings, response_excerpt)
+        VALUES (@networkId, @userId, @at, @outcome, @httpStatus, @durationMs, @message, @warnings, @responseExcerpt)`),
+      // Deletes the (keep + 1)th newest attempt of the user and every older one.
+      trimAttempts: db.prepare<{ networkId: number; userId: string; keep: number }>(`
+        DELETE FROM pull_attempts WHERE network_id = @networkId AND user_id = @userId AND id <= (
+          SELECT id FROM pull_attempts WHERE network_id = @networkId AND user_id = @userId
+          ORDER BY id DESC LIMIT 1 OFFSET @keep)`),
+      insertVersion: db.prepare<[number, string, number, string, string, number]>(`
+        INSERT INTO profile_versions (network_id, user_id, version, profile, changed, created_at)
+        VALUES (?, ?, ?, ?, ?, ?)`),
+      releaseLease: db.prepare<[number, number, string]>(`
+        UPDATE users SET state = 'waiting', due_at = ?, attempts = MAX(attempts - ?, 0), lease_id = NULL, lease_until = NULL
+        WHERE lease_id = ? AND state = 'in_flight'`),
+      releaseAllLeases: db.prepare<[number]>(`
+        UPDATE users SET state = 'waiting', due_at = ?, attempts = MAX(attempts - 1, 0), lease_id = NULL, lease_until = NULL
+        WHERE state = 'in_flight'`),
+    };
+  }
+
+  apply(op: WriteOp): WriteResults[WriteKind] {
+    switch (op.kind) {
+      case 'createNetwork':
+        return this.createNetwork(op.request);
+      case 'setPullUrlTemplate':
+        return this.setPullUrlTemplate(op.request);
+      case 'recordPings':
+        return this.recordPings(op.request);
+      case 'claimDue':
+        return this.claimDue(op.request);
+      case 'completePull':
+        return this.completePull(op.request);
+      case 'releaseLeases':
+        return this.releaseLeases(op.request);
+    }
+  }
+
+  /** The write was rolled back. */
+  failed(op: WriteOp): void {
+    // A requeue may have rolled back with it: look again on the next claim.
+    if (op.kind === 'claimDue') this.noLeaseEndsBefore = -Infinity;
+  }
+
+  private createNetwork({ input, now }: WriteRequests['createNetwork']): Network | null {
+    try {
+      return toNetwork(this.sql.insertNetwork.get(input.name, input.key, JSON.stringify(input.owners ?? []), now, now)!);
+    } catch (error) {
+      if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') return null;
+      throw error;
+    }
+  }
+
+  private setPullUrlTemplate({ networkId, template, now }: WriteRequests['setPullUrlTemplate']): void {
+    this.sql.setPullUrl.run(template, now, networkId);
+    this.sql.retryNow.run(now, networkId);
+  }
+
+  private recordPings({ networkId, userIds, now }: WriteRequests['recordPings']): void {
+    const dueAt = now + this.coalesceMs;
+    for (const userId of userIds) this.sql.recordPing.run({ networkId, userId, now, dueAt });
+  }
+
+  private claimDue({ now, limit, perNetworkLimit, leaseMs, skipNetworkIds }: ClaimOptions): ClaimedPull[] {
+    if (now >= this.noLeaseEndsBefore) {
+      this.sql.requeueExpiredLeases.run(now);
+      this.noLeaseEndsBefore = this.sql.nextLeaseEnd.get(now)!.at ?? Infinity;
+    }
+    const networks = this.sql.networksWithDueUsers
+      .all(now)
+      .map(toNetwork)
+      .filter((network) => !skipNetworkIds?.has(network.id));
+    const inFlight = new Map(this.sql.inFlightByNetwork.all().map((row) => [row.network_id, row.n]));
+    const claimed: ClaimedPull[] = [];
+    const shares = fairShares(networks, this.claimRotation++, inFlight, perNetworkLimit, limit);
+    for (let step = shares.next(); !step.done; ) {
+      const { network, take } = step.value;
+      const rows = this.sql.dueUsers.all(network.id, now, take);
+      for (const row of rows) {
+        const leaseId = randomUUID();
+        this.sql.lease.run({ leaseId, leaseUntil: now + leaseMs, networkId: network.id, userId: row.user_id });
+        this.noLeaseEndsBefore = Math.min(this.noLeaseEndsBefore, now + leaseMs);
+        claimed.push({
+          leaseId,
+          network,
+          userId: row.user_id,
+          attempt: row.attempts + 1,
+          currentProfile: parseProfile(row.profile),
+          currentVersion: row.version,
+        });
+      }
+      step = shares.next(rows.length);
+    }
+    return claimed;
+  }
+
+  private completePull({ lease, completion, now }: WriteRequests['completePull']): boolean {
+    const { networkId, userId, leaseId } = lease;
+    const { attempt, newVersion, retryAt } = completion;
+    const updated = this.sql.complete.run({
+      networkId,
+      userId,
+      leaseId,
+      now,
+      retryAt,
+      gaveUp: completion.gaveUp ? 1 : 0,
+      succeeded: attempt.outcome === 'ok' || attempt.outcome === 'unchanged' ? 1 : 0,
+      outcome: attempt.outcome,
+      message: attempt.message,
+      profile: newVersion === null ? null : JSON.stringify(newVersion.profile),
+    });
+    if (updated.changes === 0) return false;
+    this.sql.insertAttempt.run({
+      networkId,
+      userId,
+      at: attempt.at,
+      outcome: attempt.outcome,
+      httpStatus: attempt.httpStatus,
+      durationMs: attempt.durationMs,
+      message: attempt.message,
+      warnings: JSON.stringify(attempt.warnings),
+      responseExcerpt: attempt.responseExcerpt,
+    });
+    this.sql.trimAttempts.run({ networkId, userId, keep: ATTEMPTS_KEPT_PER_USER });
+    if (newVersion !== null) {
+      this.sql.insertVersion.run(
+        networkId,
+        userId,
+        lease.currentVersion + 1,
+        JSON.stringify(newVersion.profile),
+        JSON.stringify(newVersion.changed),
+        now,
+      );
+    }
+    return true;
+  }
+
+  private releaseLeases({ leaseIds, dueAt, countAttempt }: WriteRequests['releaseLeases']): number {
+    if (leaseIds === 'all') return this.sql.releaseAllLeases.run(dueAt).changes;
+    const uncount = countAttempt ? 0 : 1;
+    return leaseIds.reduce((count, leaseId) => count + this.sql.releaseLease.run(dueAt, uncount, leaseId).changes, 0);
+  }
+}

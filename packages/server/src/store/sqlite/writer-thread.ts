@@ -1,0 +1,50 @@
+/**
+ * The SQLite writer thread: owns the write connection and commits the
+ * store's writes in groups. While a commit fsyncs here, the main thread keeps
+ * reading requests, so the next group grows with the load.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { BatchedWriter } from './batched-writer.js';
+import { openConnection } from './sqlite-connection.js';
+import { SqliteWrites, writeOptionsFor } from './sqlite-writes.js';
+import { crossError, type FromWriter, type ToWriter, type WriteOutcome, type WriterThreadOptions } from './writer-protocol.js';
+
+const port = parentPort!;
+const options = workerData as WriterThreadOptions;
+const db = openConnection(options.dataDir, options.busyTimeoutMs);
+const writes = new SqliteWrites(db, options.coalesceMs);
+const writer = new BatchedWriter(db, options.durability);
+
+let outbox: WriteOutcome[] = [];
+
+/** Outcomes settled in one commit go back in one message, once every promise of the batch has settled. */
+function reply(outcome: WriteOutcome): void {
+  if (outbox.length === 0) {
+    queueMicrotask(() => {
+      const message: FromWriter = { type: 'results', results: outbox };
+      outbox = [];
+      port.postMessage(message);
+    });
+  }
+  outbox.push(outcome);
+}
+
+port.on('message', (message: ToWriter) => {
+  if (message.type === 'close') {
+    // Queued writes commit first.
+    void writer.write(() => undefined).finally(() => {
+      db.close();
+      port.close();
+    });
+    return;
+  }
+  for (const { id, op } of message.writes) {
+    writer.write(() => writes.apply(op), writeOptionsFor(op)).then(
+      (value) => reply({ id, ok: true, value }),
+      (error: unknown) => {
+        writes.failed(op);
+        reply({ id, ok: false, error: crossError(error) });
+      },
+    );
+  }
+});
