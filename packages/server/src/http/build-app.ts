@@ -66,6 +66,8 @@ export async function buildApp(context: AppContext, log: Logger): Promise<Fastif
     request.audit = {};
   });
   app.addHook('onResponse', async (request, reply) => {
+    // Building the line (redacting the URL) is most of its cost: skip it when the level drops it.
+    if (!(request.log as Logger).isLevelEnabled('info')) return;
     request.log.info(
       {
         event: 'request',

@@ -42,7 +42,7 @@ async function openDataDir(config: ServeConfig, log: Logger): Promise<OpenStore>
   }
   let store: SqliteStore | undefined;
   try {
-    // A short busy wait: every write blocks the event loop while it waits for another process's lock.
+    // A short busy wait: the writer thread waits that long for another process's lock before a write fails as unavailable.
     store = SqliteStore.open({ dataDir: config.dataDir, durability: config.durability, busyTimeoutMs: 1000, coalesceMs: config.pull.coalesceMs });
     const released = await store.releaseLeases('all', Date.now());
     if (released > 0) log.info({ event: 'recovered', pulls: released }, 'requeued pulls left in flight by the last run');

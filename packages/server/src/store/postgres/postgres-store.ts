@@ -14,6 +14,7 @@ import {
   type UserRecord,
 } from '../store.js';
 import { fairShares } from '../fair-shares.js';
+import { NetworkCache } from '../network-cache.js';
 import { attemptFromRow, networkFromRow, userRecordFromRow, type AttemptRow, type NetworkRow, type UserRow } from '../store-rows.js';
 import { GroupCommit } from './group-commit.js';
 import { normalise } from './postgres-errors.js';
@@ -94,6 +95,7 @@ function coalescePings(items: readonly PingItem[]): Array<{ networkId: number; u
 export class PostgresStore implements Store {
   private readonly pings: GroupCommit<PingItem>;
   private readonly completions: GroupCommit<CompletionItem, boolean>;
+  private readonly networks = new NetworkCache();
   /** Rotates which network is served first, for fairness between networks. */
   private claimRotation = Math.floor(Math.random() * 1000);
 
@@ -198,8 +200,10 @@ export class PostgresStore implements Store {
   }
 
   async getNetwork(name: string): Promise<Network | null> {
-    const [row] = await this.query<NetworkRow>('SELECT * FROM networks WHERE name = $1', [name]);
-    return row === undefined ? null : networkFromRow(row);
+    return this.networks.get(name, async () => {
+      const [row] = await this.query<NetworkRow>('SELECT * FROM networks WHERE name = $1', [name]);
+      return row === undefined ? null : networkFromRow(row);
+    });
   }
 
   async listNetworks(): Promise<Network[]> {
@@ -212,6 +216,7 @@ export class PostgresStore implements Store {
       await client.query(`UPDATE users SET due_at = $1, attempts = 0 WHERE network_id = $2 AND state = 'retrying'`, [now, networkId]);
       await client.query('SELECT pg_notify($1, $2)', [WORK_CHANNEL, `${PULL_URL_CHANGED}${networkId}`]);
     }, { durable: true });
+    this.networks.clear();
   }
 
   async recordPings(networkId: number, userIds: readonly string[], now: number): Promise<void> {

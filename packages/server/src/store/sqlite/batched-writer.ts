@@ -53,7 +53,7 @@ export class BatchedWriter {
     private readonly db: Database.Database,
     /** `power`: durable writes are fsynced at commit; `process`: no commit is. */
     private readonly durability: 'power' | 'process',
-    /** Most rows (the sum of the writes' weights) in one transaction, so one commit never stalls the event loop for long. */
+    /** Most rows (the sum of the writes' weights) in one transaction, so one commit never holds up the writes queued behind it for long. */
     private readonly maxRowsPerCommit = 20_000,
   ) {
     this.runOne = db.transaction((run: () => unknown) => run());

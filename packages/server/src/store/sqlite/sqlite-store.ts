@@ -13,6 +13,7 @@ import {
   type Store,
   type UserRecord,
 } from '../store.js';
+import { NetworkCache } from '../network-cache.js';
 import { attemptFromRow, userRecordFromRow } from '../store-rows.js';
 import { openConnection } from './sqlite-connection.js';
 import { migrate } from './sqlite-migrations.js';
@@ -60,6 +61,7 @@ export class DataDirError extends Error {
  */
 export class SqliteStore implements Store {
   private readonly sql;
+  private readonly networks = new NetworkCache();
 
   private constructor(
     private readonly db: Database.Database,
@@ -113,8 +115,10 @@ export class SqliteStore implements Store {
   }
 
   async getNetwork(name: string): Promise<Network | null> {
-    const row = this.sql.networkByName.get(name);
-    return row === undefined ? null : toNetwork(row);
+    return this.networks.get(name, async () => {
+      const row = this.sql.networkByName.get(name);
+      return row === undefined ? null : toNetwork(row);
+    });
   }
 
   async listNetworks(): Promise<Network[]> {
@@ -123,6 +127,7 @@ export class SqliteStore implements Store {
 
   async setPullUrlTemplate(networkId: number, template: string, now: number): Promise<void> {
     await this.writer.send('setPullUrlTemplate', { networkId, template, now });
+    this.networks.clear();
   }
 
   async recordPings(networkId: number, userIds: readonly string[], now: number): Promise<void> {
