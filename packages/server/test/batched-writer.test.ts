@@ -30,6 +30,25 @@ test('writes of one turn commit together; a failing write rejects alone and the 
   db.exec('DELETE FROM t');
 });
 
+test('a write that throws after changing rows leaves none of its changes, and the others of its batch commit', async () => {
+  let rollbacks = 0;
+  const writer = new BatchedWriter(db, 'power', () => (rollbacks += 1));
+  const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+  const results = await Promise.allSettled([
+    writer.write(() => insert.run('first').changes),
+    writer.write(() => {
+      insert.run('half-done');
+      throw new Error('the second statement failed');
+    }),
+    writer.write(() => insert.run('last').changes),
+  ]);
+  assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
+  assert.equal((results[1] as PromiseRejectedResult).reason.message, 'the second statement failed');
+  assert.deepEqual(db.prepare('SELECT v FROM t ORDER BY rowid').pluck().all(), ['first', 'last']);
+  assert.equal(rollbacks, 2, 'the batch, then the failing write alone');
+  db.exec('DELETE FROM t');
+});
+
 test('a full disk rolls the whole batch back: every write is rejected as unavailable and none is recorded', async () => {
   const writer = new BatchedWriter(db, 'power');
   const pages = db.pragma('page_count', { simple: true }) as number;

@@ -35,16 +35,20 @@ export interface WriteOptions {
 /**
  * Group commit: writes queued during one turn of the event loop run in a
  * single transaction, so one fsync covers them all, and a commit with no
- * durable write skips the fsync. Each write runs in its own savepoint, so a
- * failing write rolls back alone and rejects alone; the promises settle only
- * after the COMMIT, which is what makes an answer sent after
- * `await write(...)` durable.
+ * durable write skips the fsync. The promises settle only after the COMMIT,
+ * which is what makes an answer sent after `await write(...)` durable.
+ *
+ * A write that throws rolls the whole batch back; the batch then runs again
+ * one write per transaction, so that the failing write fails alone. (A
+ * savepoint per write would isolate it in one pass, but costs about a
+ * quarter of a pull's SQLite time on every write, to serve a rare case.)
+ * Writes must therefore be safe to run again after a rollback.
  */
 export class BatchedWriter {
   private queue: Job[] = [];
   private scheduled = false;
-  private readonly runOne: (run: () => unknown) => unknown;
-  private readonly runBatch: Database.Transaction<(jobs: Job[]) => Array<{ ok: boolean; value: unknown }>>;
+  private readonly runOne: Database.Transaction<(run: () => unknown) => unknown>;
+  private readonly runAll: Database.Transaction<(jobs: Job[]) => unknown[]>;
 
   /** The `synchronous` level the connection is at now. */
   private synchronous: 'FULL' | 'NORMAL' | null = null;
@@ -53,21 +57,13 @@ export class BatchedWriter {
     private readonly db: Database.Database,
     /** `power`: durable writes are fsynced at commit; `process`: no commit is. */
     private readonly durability: 'power' | 'process',
+    /** Called after every rollback, for state kept outside the database that the rollback undid. */
+    private readonly onRollback: () => void = () => undefined,
     /** Most rows (the sum of the writes' weights) in one transaction, so one commit never holds up the writes queued behind it for long. */
     private readonly maxRowsPerCommit = 20_000,
   ) {
     this.runOne = db.transaction((run: () => unknown) => run());
-    this.runBatch = db.transaction((jobs: Job[]) =>
-      jobs.map((job) => {
-        try {
-          return { ok: true, value: this.runOne(job.run) };
-        } catch (error) {
-          // SQLite rolled the whole transaction back (disk full, I/O error): the batch fails as one.
-          if (!this.db.inTransaction) throw error;
-          return { ok: false, value: normalise(error) };
-        }
-      }),
-    );
+    this.runAll = db.transaction((jobs: Job[]) => jobs.map((job) => job.run()));
   }
 
   /** Queues a write. Resolves after its commit. */
@@ -102,19 +98,27 @@ export class BatchedWriter {
     const jobs = this.takeBatch();
     if (this.queue.length > 0) setImmediate(() => this.flush());
     else this.scheduled = false;
-    let results: Array<{ ok: boolean; value: unknown }>;
+    let values: unknown[];
     try {
       this.setSynchronous(this.durability === 'power' && jobs.some((job) => job.durable) ? 'FULL' : 'NORMAL');
-      results = this.runBatch.immediate(jobs);
+      values = this.runAll.immediate(jobs);
     } catch (error) {
+      this.onRollback();
       const failure = normalise(error);
-      for (const job of jobs) job.reject(failure);
+      // The database itself failed (disk full, I/O error, busy): every write of the batch fails with it.
+      if (jobs.length === 1 || failure instanceof StoreUnavailableError) for (const job of jobs) job.reject(failure);
+      else for (const job of jobs) this.runAlone(job);
       return;
     }
-    jobs.forEach((job, index) => {
-      const result = results[index]!;
-      if (result.ok) job.resolve(result.value);
-      else job.reject(result.value);
-    });
+    jobs.forEach((job, index) => job.resolve(values[index]));
+  }
+
+  private runAlone(job: Job): void {
+    try {
+      job.resolve(this.runOne.immediate(job.run));
+    } catch (error) {
+      this.onRollback();
+      job.reject(normalise(error));
+    }
   }
 }

@@ -166,10 +166,9 @@ export class SqliteWrites {
     }
   }
 
-  /** The write was rolled back. */
-  failed(op: WriteOp): void {
-    // A requeue may have rolled back with it: look again on the next claim.
-    if (op.kind === 'claimDue') this.noLeaseEndsBefore = -Infinity;
+  /** A transaction rolled back: a requeue of expired leases may have been undone with it, so the next claim looks again. */
+  rolledBack(): void {
+    this.noLeaseEndsBefore = -Infinity;
   }
 
   private createNetwork({ input, now }: WriteRequests['createNetwork']): Network | null {

@@ -13,7 +13,7 @@ const port = parentPort!;
 const options = workerData as WriterThreadOptions;
 const db = openConnection(options.dataDir, options.busyTimeoutMs);
 const writes = new SqliteWrites(db, options.coalesceMs);
-const writer = new BatchedWriter(db, options.durability);
+const writer = new BatchedWriter(db, options.durability, () => writes.rolledBack());
 
 let outbox: WriteOutcome[] = [];
 
@@ -41,10 +41,7 @@ port.on('message', (message: ToWriter) => {
   for (const { id, op } of message.writes) {
     writer.write(() => writes.apply(op), writeOptionsFor(op)).then(
       (value) => reply({ id, ok: true, value }),
-      (error: unknown) => {
-        writes.failed(op);
-        reply({ id, ok: false, error: crossError(error) });
-      },
+      (error: unknown) => reply({ id, ok: false, error: crossError(error) }),
     );
   }
 });
