@@ -40,6 +40,8 @@ export type PullAnswer =
 /** Bytes of a failed answer's body kept as `bodyExcerpt`. */
 export const BODY_EXCERPT_BYTES = 2048;
 
+const UTF8 = new TextDecoder('utf-8');
+
 const DEFAULTS = {
   connectTimeoutMs: 5000,
   totalTimeoutMs: 10_000,
@@ -75,7 +77,8 @@ export class PullClient {
    */
   async pull(url: string, signal?: AbortSignal): Promise<PullAnswer> {
     const startedAt = performance.now();
-    const token = lftokenOf(url);
+    const target = this.#target(url);
+    const token = target.token;
     const finish = (failure: StatusFailure, httpStatus: number | null, excerpt: Buffer | null): PullAnswer => ({
       kind: 'failed',
       outcome: failure.outcome,
@@ -87,7 +90,6 @@ export class PullClient {
       bodyExcerpt: excerpt === null || excerpt.length === 0 ? null : scrub(excerpt.toString('utf8'), token),
     });
 
-    const target = this.#target(url);
     if ('refusal' in target) return finish(target.refusal, null, null);
 
     const controller = new AbortController();
@@ -122,7 +124,7 @@ export class PullClient {
       if (read.overflowed) {
         return finish(this.#tooLarge('sent a longer body'), 200, read.bytes.subarray(0, BODY_EXCERPT_BYTES));
       }
-      return { kind: 'body', httpStatus: 200, body: new TextDecoder('utf-8').decode(read.bytes), durationMs: elapsedMs(startedAt) };
+      return { kind: 'body', httpStatus: 200, body: UTF8.decode(read.bytes), durationMs: elapsedMs(startedAt) };
     } catch (err) {
       const failure = classifyError(err, {
         cancelled: signal?.aborted === true,
@@ -142,15 +144,17 @@ export class PullClient {
     await this.#agent.close();
   }
 
-  #target(url: string): { origin: string; path: string } | { refusal: StatusFailure } {
+  /** Where to send the GET, or why not; and the lftoken it carries, to keep it out of messages. */
+  #target(url: string): ({ origin: string; path: string } | { refusal: StatusFailure }) & { token: string | null } {
     let parsed: URL;
     try {
       parsed = new URL(url);
     } catch {
-      return { refusal: refused('refused: not an absolute URL') };
+      return { refusal: refused('refused: not an absolute URL'), token: null };
     }
+    const token = parsed.searchParams.get('lftoken');
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-      return { refusal: refused(`refused: the ${parsed.protocol.slice(0, -1)} scheme is not http or https`) };
+      return { refusal: refused(`refused: the ${parsed.protocol.slice(0, -1)} scheme is not http or https`), token };
     }
     const host = stripBrackets(parsed.hostname);
     if (!this.#options.allowPrivateTargets && isIP(host) !== 0 && isBlockedAddress(host)) {
@@ -158,9 +162,10 @@ export class PullClient {
         refusal: refused(
           `refused: ${host} is a loopback, private, link-local or metadata address; p4p pulls from them only when the operator allows private targets`,
         ),
+        token,
       };
     }
-    return { origin: parsed.origin, path: requestPath(url, parsed) };
+    return { origin: parsed.origin, path: requestPath(url, parsed), token };
   }
 
   #tooLarge(what: string): StatusFailure {
@@ -187,14 +192,6 @@ function requestPath(url: string, parsed: URL): string {
   if (raw === '') return `/${parsed.search}`;
   if (/^[/?][\x21-\x7e]*$/.test(raw) && !raw.includes('\\')) return raw.startsWith('?') ? `/${raw}` : raw;
   return `${parsed.pathname}${parsed.search}`;
-}
-
-function lftokenOf(url: string): string | null {
-  try {
-    return new URL(url).searchParams.get('lftoken');
-  } catch {
-    return null;
-  }
 }
 
 /** Belt and braces: errors or bodies echoing the token verbatim never carry it out. */
