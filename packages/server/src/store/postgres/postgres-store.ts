@@ -224,22 +224,27 @@ export class PostgresStore implements Store {
     await this.pings.add(userIds.map((userId) => ({ networkId, userId, now })));
   }
 
-  /** One statement is the whole ping transition for every user of the batch; the NOTIFY is delivered at COMMIT. */
+  /**
+   * One statement is the whole ping transition for every user of the batch,
+   * and sends the NOTIFY (delivered at COMMIT): one round trip between BEGIN
+   * and COMMIT.
+   */
   private async writePings(client: pg.PoolClient, items: readonly PingItem[]): Promise<void[]> {
     const rows = coalescePings(items);
     await client.query(
-      `INSERT INTO users (network_id, user_id, state, due_at, last_ping_at)
-       SELECT network_id, user_id, 'waiting', first_at + $5::bigint, last_at
-       FROM unnest($1::integer[], $2::text[], $3::bigint[], $4::bigint[]) AS p (network_id, user_id, first_at, last_at)
-       ON CONFLICT (network_id, user_id) DO UPDATE SET
-         last_ping_at = GREATEST(users.last_ping_at, excluded.last_ping_at),
-         dirty = CASE WHEN users.state = 'in_flight' THEN true ELSE users.dirty END,
-         due_at = CASE WHEN users.state IN ('idle', 'failed') THEN excluded.due_at ELSE users.due_at END,
-         attempts = CASE WHEN users.state IN ('idle', 'failed') THEN 0 ELSE users.attempts END,
-         state = CASE WHEN users.state IN ('idle', 'failed') THEN 'waiting' ELSE users.state END`,
-      [rows.map((r) => r.networkId), rows.map((r) => r.userId), rows.map((r) => r.first), rows.map((r) => r.last), this.coalesceMs],
+      `WITH pinged AS (
+         INSERT INTO users (network_id, user_id, state, due_at, last_ping_at)
+         SELECT network_id, user_id, 'waiting', first_at + $5::bigint, last_at
+         FROM unnest($1::integer[], $2::text[], $3::bigint[], $4::bigint[]) AS p (network_id, user_id, first_at, last_at)
+         ON CONFLICT (network_id, user_id) DO UPDATE SET
+           last_ping_at = GREATEST(users.last_ping_at, excluded.last_ping_at),
+           dirty = CASE WHEN users.state = 'in_flight' THEN true ELSE users.dirty END,
+           due_at = CASE WHEN users.state IN ('idle', 'failed') THEN excluded.due_at ELSE users.due_at END,
+           attempts = CASE WHEN users.state IN ('idle', 'failed') THEN 0 ELSE users.attempts END,
+           state = CASE WHEN users.state IN ('idle', 'failed') THEN 'waiting' ELSE users.state END)
+       SELECT pg_notify($6, 'pings')`,
+      [rows.map((r) => r.networkId), rows.map((r) => r.userId), rows.map((r) => r.first), rows.map((r) => r.last), this.coalesceMs, WORK_CHANNEL],
     );
-    await client.query('SELECT pg_notify($1, $2)', [WORK_CHANNEL, 'pings']);
     return items.map(() => undefined);
   }
 
