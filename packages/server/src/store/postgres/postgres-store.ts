@@ -329,84 +329,75 @@ export class PostgresStore implements Store {
   }
 
   /**
-   * Applies a batch of finished pulls with one statement per table: each
+   * Applies a batch of finished pulls in one statement (one round trip): each
    * completion's whole transition, applied only while its lease is still
-   * ours. Users are locked in key order, as pings lock them, so the two
-   * cannot deadlock. A lease completed twice in one batch counts once.
+   * ours, then the attempts, the new versions and the trim of old attempts
+   * for the users it applied to. Users are locked in key order, as pings lock
+   * them, so the two cannot deadlock. A lease completed twice in one batch
+   * counts once, and a user holds one lease at a time, so each user gains at
+   * most one attempt: the trim, which sees the attempts as they were before
+   * the statement, keeps the newest ATTEMPTS_KEPT_PER_USER - 1 of them.
    */
   private async writeCompletions(client: pg.PoolClient, items: readonly CompletionItem[]): Promise<boolean[]> {
     const first = new Map<string, CompletionItem>();
     for (const item of items) if (!first.has(item.claim.leaseId)) first.set(item.claim.leaseId, item);
     const batch = [...first.values()];
     const column = <T>(pick: (item: CompletionItem) => T): T[] => batch.map(pick);
+    const attempt = <T>(pick: (attempt: PullCompletion['attempt']) => T): T[] => batch.map((item) => pick(item.completion.attempt));
     const { rows: updated } = await client.query<{ lease_id: string }>(
       `WITH c AS (
          SELECT * FROM unnest($1::integer[], $2::text[], $3::text[], $4::bigint[], $5::boolean[], $6::boolean[], $7::bigint[],
-                              $8::text[], $9::text[], $10::json[])
-           AS c (network_id, user_id, lease_id, retry_at, gave_up, succeeded, now, outcome, message, profile)),
+                              $8::text[], $9::text[], $10::json[], $11::json[],
+                              $12::bigint[], $13::integer[], $14::integer[], $15::json[], $16::text[])
+           AS c (network_id, user_id, lease_id, retry_at, gave_up, succeeded, now, outcome, message, profile, changed,
+                 at, http_status, duration_ms, warnings, response_excerpt)),
        locked AS MATERIALIZED (
          SELECT u.network_id, u.user_id FROM users u JOIN c USING (network_id, user_id, lease_id)
-         ORDER BY u.network_id, u.user_id FOR UPDATE OF u)
-       UPDATE users u SET
-         state = CASE WHEN c.retry_at IS NOT NULL THEN 'retrying' WHEN c.gave_up THEN 'failed'
-                      WHEN u.dirty THEN 'waiting' WHEN c.succeeded THEN 'idle' ELSE 'failed' END,
-         due_at = CASE WHEN c.retry_at IS NOT NULL THEN c.retry_at WHEN NOT c.gave_up AND u.dirty THEN c.now ELSE NULL END,
-         attempts = CASE WHEN c.retry_at IS NULL AND NOT c.gave_up AND u.dirty THEN 0 ELSE u.attempts END,
-         dirty = false, lease_id = NULL, lease_until = NULL,
-         last_pull_at = c.now, last_outcome = c.outcome, last_message = c.message,
-         profile = COALESCE(c.profile, u.profile),
-         version = u.version + CASE WHEN c.profile IS NOT NULL THEN 1 ELSE 0 END,
-         updated_at = CASE WHEN c.profile IS NOT NULL THEN c.now ELSE u.updated_at END
-       FROM c JOIN locked USING (network_id, user_id)
-       WHERE u.network_id = c.network_id AND u.user_id = c.user_id AND u.lease_id = c.lease_id
-       RETURNING c.lease_id`,
+         ORDER BY u.network_id, u.user_id FOR UPDATE OF u),
+       done AS (
+         UPDATE users u SET
+           state = CASE WHEN c.retry_at IS NOT NULL THEN 'retrying' WHEN c.gave_up THEN 'failed'
+                        WHEN u.dirty THEN 'waiting' WHEN c.succeeded THEN 'idle' ELSE 'failed' END,
+           due_at = CASE WHEN c.retry_at IS NOT NULL THEN c.retry_at WHEN NOT c.gave_up AND u.dirty THEN c.now ELSE NULL END,
+           attempts = CASE WHEN c.retry_at IS NULL AND NOT c.gave_up AND u.dirty THEN 0 ELSE u.attempts END,
+           dirty = false, lease_id = NULL, lease_until = NULL,
+           last_pull_at = c.now, last_outcome = c.outcome, last_message = c.message,
+           profile = COALESCE(c.profile, u.profile),
+           version = u.version + CASE WHEN c.profile IS NOT NULL THEN 1 ELSE 0 END,
+           updated_at = CASE WHEN c.profile IS NOT NULL THEN c.now ELSE u.updated_at END
+         FROM c JOIN locked USING (network_id, user_id)
+         WHERE u.network_id = c.network_id AND u.user_id = c.user_id AND u.lease_id = c.lease_id
+         RETURNING c.lease_id, u.version),
+       recorded AS (
+         INSERT INTO pull_attempts (network_id, user_id, at, outcome, http_status, duration_ms, message, warnings, response_excerpt)
+         SELECT c.network_id, c.user_id, c.at, c.outcome, c.http_status, c.duration_ms, c.message, c.warnings, c.response_excerpt
+         FROM c JOIN done USING (lease_id)),
+       versioned AS (
+         INSERT INTO profile_versions (network_id, user_id, version, profile, changed, created_at)
+         SELECT c.network_id, c.user_id, done.version, c.profile, c.changed, c.now
+         FROM c JOIN done USING (lease_id) WHERE c.profile IS NOT NULL),
+       trimmed AS (
+         DELETE FROM pull_attempts p USING (
+           SELECT c.network_id, c.user_id, (
+             SELECT id FROM pull_attempts a WHERE a.network_id = c.network_id AND a.user_id = c.user_id
+             ORDER BY id DESC LIMIT 1 OFFSET $17 - 1) AS cutoff
+           FROM c JOIN done USING (lease_id)) t
+         WHERE p.network_id = t.network_id AND p.user_id = t.user_id AND p.id <= t.cutoff)
+       SELECT lease_id FROM done`,
       [
         column((i) => i.claim.network.id), column((i) => i.claim.userId), column((i) => i.claim.leaseId),
         column((i) => i.completion.retryAt), column((i) => i.completion.gaveUp),
         column((i) => i.completion.attempt.outcome === 'ok' || i.completion.attempt.outcome === 'unchanged'),
-        column((i) => i.now), column((i) => i.completion.attempt.outcome), column((i) => i.completion.attempt.message),
+        column((i) => i.now), attempt((a) => a.outcome), attempt((a) => a.message),
         column((i) => (i.completion.newVersion === null ? null : JSON.stringify(i.completion.newVersion.profile))),
+        column((i) => (i.completion.newVersion === null ? null : JSON.stringify(i.completion.newVersion.changed))),
+        attempt((a) => a.at), attempt((a) => a.httpStatus), attempt((a) => a.durationMs),
+        attempt((a) => JSON.stringify(a.warnings)), attempt((a) => a.responseExcerpt),
+        ATTEMPTS_KEPT_PER_USER,
       ],
     );
     const appliedLeases = new Set(updated.map((row) => row.lease_id));
-    const applied = batch.filter((item) => appliedLeases.has(item.claim.leaseId));
-    if (applied.length > 0) await this.recordCompleted(client, applied);
     return items.map((item) => first.get(item.claim.leaseId) === item && appliedLeases.has(item.claim.leaseId));
-  }
-
-  /** The attempts (trimmed to the newest ATTEMPTS_KEPT_PER_USER per user) and new versions of applied completions. */
-  private async recordCompleted(client: pg.PoolClient, applied: readonly CompletionItem[]): Promise<void> {
-    const attempts = applied.map((item) => ({ ...item.completion.attempt, networkId: item.claim.network.id, userId: item.claim.userId }));
-    await client.query(
-      `INSERT INTO pull_attempts (network_id, user_id, at, outcome, http_status, duration_ms, message, warnings, response_excerpt)
-       SELECT * FROM unnest($1::integer[], $2::text[], $3::bigint[], $4::text[], $5::integer[], $6::integer[], $7::text[], $8::json[], $9::text[])`,
-      [
-        attempts.map((a) => a.networkId), attempts.map((a) => a.userId), attempts.map((a) => a.at), attempts.map((a) => a.outcome),
-        attempts.map((a) => a.httpStatus), attempts.map((a) => a.durationMs), attempts.map((a) => a.message),
-        attempts.map((a) => JSON.stringify(a.warnings)), attempts.map((a) => a.responseExcerpt),
-      ],
-    );
-    // Per user: deletes the (keep + 1)th newest attempt and every older one.
-    await client.query(
-      `DELETE FROM pull_attempts p USING (
-         SELECT k.network_id, k.user_id, (
-           SELECT id FROM pull_attempts a WHERE a.network_id = k.network_id AND a.user_id = k.user_id
-           ORDER BY id DESC LIMIT 1 OFFSET $3) AS cutoff
-         FROM unnest($1::integer[], $2::text[]) AS k (network_id, user_id)) t
-       WHERE p.network_id = t.network_id AND p.user_id = t.user_id AND p.id <= t.cutoff`,
-      [attempts.map((a) => a.networkId), attempts.map((a) => a.userId), ATTEMPTS_KEPT_PER_USER],
-    );
-    const versions = applied.filter((item) => item.completion.newVersion !== null);
-    if (versions.length === 0) return;
-    await client.query(
-      `INSERT INTO profile_versions (network_id, user_id, version, profile, changed, created_at)
-       SELECT * FROM unnest($1::integer[], $2::text[], $3::integer[], $4::json[], $5::json[], $6::bigint[])`,
-      [
-        versions.map((i) => i.claim.network.id), versions.map((i) => i.claim.userId), versions.map((i) => i.claim.currentVersion + 1),
-        versions.map((i) => JSON.stringify(i.completion.newVersion!.profile)),
-        versions.map((i) => JSON.stringify(i.completion.newVersion!.changed)), versions.map((i) => i.now),
-      ],
-    );
   }
 
   async releaseLeases(leaseIds: readonly string[] | 'all', dueAt: number, countAttempt = false): Promise<number> {
