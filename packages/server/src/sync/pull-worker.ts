@@ -16,7 +16,7 @@ export interface PullWorkerOptions {
   changes: ProfileChanges;
   retryPolicy: RetryPolicy;
   breaker?: EndpointBreaker;
-  /** Pulls in flight in this process. */
+  /** Pull requests out at once from this process (a pull whose answer is being recorded no longer counts). */
   concurrency: number;
   /** Pulls in flight per network. */
   perNetworkConcurrency: number;
@@ -48,7 +48,16 @@ const REFILL_WAIT_MS = 5;
  * release, whatever happens.
  */
 export class PullWorker {
+  /** Every claimed pull until it is recorded or released (what stop() drains). */
   private readonly inFlight = new Map<string, { done: Promise<void>; abort: AbortController }>();
+  /**
+   * Pulls whose request is still out: the concurrency limit counts these.
+   * A slot frees up once the answer's completion is queued to the store, so
+   * waiting for the commit does not hold back the next pull; the store
+   * applies writes in order, so the claim that refills the slot already sees
+   * the completion (and the per-network count in the database stays exact).
+   */
+  private fetching = 0;
   private readonly wakeup = new Wakeup();
   private readonly breaker: EndpointBreaker;
   private readonly now: () => number;
@@ -95,7 +104,7 @@ export class PullWorker {
 
   private async loop(): Promise<void> {
     while (!this.stopping) {
-      const free = this.options.concurrency - this.inFlight.size;
+      const free = this.options.concurrency - this.fetching;
       if (free > 0 && free < this.refillBatch) {
         this.freeSince ??= performance.now();
         const refillWaitMs = this.freeSince + REFILL_WAIT_MS - performance.now();
@@ -155,12 +164,20 @@ export class PullWorker {
    * that takes the expired lease over.
    */
   private begin(claim: ClaimedPull, leaseEnds: number): void {
+    this.fetching += 1;
+    let slotFreed = false;
+    const freeSlot = (): void => {
+      if (slotFreed) return;
+      slotFreed = true;
+      this.fetching -= 1;
+      this.wakeup.wake();
+    };
     const abort = new AbortController();
     const leaseGuard = setTimeout(() => {
       this.options.log.warn({ event: 'lease_ending', network: claim.network.name, user_id: claim.userId }, 'cancelling a pull whose lease is about to end');
       abort.abort();
     }, Math.max(0, leaseEnds - LEASE_END_GUARD_MS - this.now()));
-    const done = this.pull(claim, abort.signal, leaseEnds)
+    const done = this.pull(claim, abort.signal, leaseEnds, freeSlot)
       .catch((error: unknown) => {
         this.options.log.error({ err: error, network: claim.network.name, user_id: claim.userId }, 'pull failed unexpectedly');
         // The attempt counts and backs off as a failed one, so a persistent fault cannot re-pull the endpoint in a loop.
@@ -170,7 +187,7 @@ export class PullWorker {
       .finally(() => {
         clearTimeout(leaseGuard);
         this.inFlight.delete(claim.leaseId);
-        this.wakeup.wake();
+        freeSlot();
       });
     this.inFlight.set(claim.leaseId, { done, abort });
   }
@@ -192,7 +209,8 @@ export class PullWorker {
     }
   }
 
-  private async pull(claim: ClaimedPull, signal: AbortSignal, leaseEnds: number): Promise<void> {
+  /** Calls `freeSlot` once the request is over and its completion is queued. */
+  private async pull(claim: ClaimedPull, signal: AbortSignal, leaseEnds: number, freeSlot: () => void): Promise<void> {
     const { store, log } = this.options;
     if (this.now() >= leaseEnds - LEASE_END_GUARD_MS) {
       // The claim took so long (a busy database) that its lease is all but gone: give it back unpulled.
@@ -206,7 +224,9 @@ export class PullWorker {
       return;
     }
     const now = this.now();
-    const applied = await this.whileUnavailable(() => store.completePull(claim, run.completion, now), leaseEnds, signal);
+    const recorded = this.whileUnavailable(() => store.completePull(claim, run.completion, now), leaseEnds, signal);
+    freeSlot();
+    const applied = await recorded;
     this.breaker.record(claim.network.id, run.answer, now);
     const { attempt, newVersion, retryAt } = run.completion;
     log.info(
