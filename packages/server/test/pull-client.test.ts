@@ -364,18 +364,23 @@ describe('PullClient limits', () => {
   });
 
   it('a caller abort ends the pull as a cancelled timeout', async () => {
+    const aborted = (): AbortController => {
+      const controller = new AbortController();
+      controller.abort();
+      return controller;
+    };
     const server = await startServer(() => {});
     const pulls = client({ totalTimeoutMs: 30_000 });
     try {
       const controller = new AbortController();
-      const pending = pulls.pull(buildPullUrl(server.template(), '1', TOKEN), controller.signal);
+      const pending = pulls.pull(buildPullUrl(server.template(), '1', TOKEN), controller);
       while (server.seen.length === 0) await new Promise((resolve) => setImmediate(resolve));
       controller.abort();
       const answer = failed(await pending);
       assert.equal(answer.outcome, 'timeout');
       assert.match(answer.message, /cancelled/);
 
-      const already = failed(await pulls.pull(buildPullUrl(server.template(), '2', TOKEN), AbortSignal.abort()));
+      const already = failed(await pulls.pull(buildPullUrl(server.template(), '2', TOKEN), aborted()));
       assert.match(already.message, /cancelled/);
       assert.equal(server.seen.length, 1);
     } finally {

@@ -38,6 +38,13 @@ const RECORD_RETRY_MAX_MS = 2000;
 /** Longest a free slot waits for more to free up before the free ones are refilled, in ms (on performance.now(): only pacing). */
 const REFILL_WAIT_MS = 5;
 
+/** Why the worker aborts a pull: its lease is about to end, or p4p is stopping. The lease goes back to the queue. */
+const CANCELLED = new Error('the pull was cancelled: its lease is ending or p4p is stopping');
+
+function cancelled(abort: AbortController): boolean {
+  return abort.signal.reason === CANCELLED;
+}
+
 /**
  * The pull loop: claim due pulls up to the concurrency limits, run each
  * (sign, fetch, validate), record the outcome, and sleep until the next pull
@@ -97,7 +104,7 @@ export class PullWorker {
     this.wakeup.wake();
     await this.running;
     const pending = [...this.inFlight.values()];
-    const deadline = setTimeout(() => pending.forEach((pull) => pull.abort.abort()), drainMs);
+    const deadline = setTimeout(() => pending.forEach((pull) => pull.abort.abort(CANCELLED)), drainMs);
     await Promise.all(pending.map((pull) => pull.done));
     clearTimeout(deadline);
   }
@@ -175,9 +182,9 @@ export class PullWorker {
     const abort = new AbortController();
     const leaseGuard = setTimeout(() => {
       this.options.log.warn({ event: 'lease_ending', network: claim.network.name, user_id: claim.userId }, 'cancelling a pull whose lease is about to end');
-      abort.abort();
+      abort.abort(CANCELLED);
     }, Math.max(0, leaseEnds - LEASE_END_GUARD_MS - this.now()));
-    const done = this.pull(claim, abort.signal, leaseEnds, freeSlot)
+    const done = this.pull(claim, abort, leaseEnds, freeSlot)
       .catch((error: unknown) => {
         this.options.log.error({ err: error, network: claim.network.name, user_id: claim.userId }, 'pull failed unexpectedly');
         // The attempt counts and backs off as a failed one, so a persistent fault cannot re-pull the endpoint in a loop.
@@ -198,19 +205,20 @@ export class PullWorker {
    * expiry; gives up at the lease's end (the write would be refused then) or
    * when the worker is told to stop at once.
    */
-  private async whileUnavailable<T>(write: () => Promise<T>, leaseEnds: number, signal: AbortSignal): Promise<T> {
+  private async whileUnavailable<T>(write: () => Promise<T>, leaseEnds: number, abort: AbortController): Promise<T> {
     for (let pauseMs = 100; ; pauseMs = Math.min(pauseMs * 2, RECORD_RETRY_MAX_MS)) {
       try {
         return await write();
       } catch (error) {
-        if (!(error instanceof StoreUnavailableError) || signal.aborted || this.now() + pauseMs >= leaseEnds) throw error;
+        if (!(error instanceof StoreUnavailableError) || cancelled(abort) || this.now() + pauseMs >= leaseEnds) throw error;
         await delay(pauseMs);
       }
     }
   }
 
   /** Calls `freeSlot` once the request is over and its completion is queued. */
-  private async pull(claim: ClaimedPull, signal: AbortSignal, leaseEnds: number, freeSlot: () => void): Promise<void> {
+  /** `abort` is shared with the pull client, which aborts it on its own timeout: only CANCELLED means the worker cancelled it. */
+  private async pull(claim: ClaimedPull, abort: AbortController, leaseEnds: number, freeSlot: () => void): Promise<void> {
     const { store, log } = this.options;
     if (this.now() >= leaseEnds - LEASE_END_GUARD_MS) {
       // The claim took so long (a busy database) that its lease is all but gone: give it back unpulled.
@@ -218,13 +226,13 @@ export class PullWorker {
       await store.releaseLeases([claim.leaseId], this.now());
       return;
     }
-    const run = await runPull(claim, this.runContext, signal);
-    if (signal.aborted) {
+    const run = await runPull(claim, this.runContext, abort);
+    if (cancelled(abort)) {
       await store.releaseLeases([claim.leaseId], this.now());
       return;
     }
     const now = this.now();
-    const recorded = this.whileUnavailable(() => store.completePull(claim, run.completion, now), leaseEnds, signal);
+    const recorded = this.whileUnavailable(() => store.completePull(claim, run.completion, now), leaseEnds, abort);
     freeSlot();
     const applied = await recorded;
     this.breaker.record(claim.network.id, run.answer, now);

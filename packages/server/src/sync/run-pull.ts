@@ -52,11 +52,12 @@ function judge(claim: ClaimedPull, answer: PullAnswer): Judgement {
 }
 
 /** One pull of a claimed user: sign, fetch, validate, and decide what the store records. */
-export async function runPull(claim: ClaimedPull, context: PullRunContext, signal?: AbortSignal): Promise<PullRun> {
+/** `controller` cancels the pull when aborted (see PullClient.pull). */
+export async function runPull(claim: ClaimedPull, context: PullRunContext, controller?: AbortController): Promise<PullRun> {
   const { network, userId } = claim;
   const startedAt = context.now();
   const token = context.tokens.tokenFor(network, startedAt);
-  const answer = await context.client.pull(buildPullUrl(network.pullUrlTemplate!, userId, token), signal);
+  const answer = await context.client.pull(buildPullUrl(network.pullUrlTemplate!, userId, token), controller);
   const judgement = judge(claim, answer);
   const retriable = answer.kind === 'failed' && answer.retriable;
   const retryAfterMs = answer.kind === 'failed' ? answer.retryAfterMs : null;
