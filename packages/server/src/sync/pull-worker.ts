@@ -216,8 +216,11 @@ export class PullWorker {
     }
   }
 
-  /** Calls `freeSlot` once the request is over and its completion is queued. */
-  /** `abort` is shared with the pull client, which aborts it on its own timeout: only CANCELLED means the worker cancelled it. */
+  /**
+   * Calls `freeSlot` once the request is over and its completion is queued.
+   * `abort` is shared with the pull client, which aborts it on its own
+   * timeout: only CANCELLED means the worker cancelled the pull.
+   */
   private async pull(claim: ClaimedPull, abort: AbortController, leaseEnds: number, freeSlot: () => void): Promise<void> {
     const { store, log } = this.options;
     if (this.now() >= leaseEnds - LEASE_END_GUARD_MS) {

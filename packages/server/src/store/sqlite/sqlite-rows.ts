@@ -17,6 +17,9 @@ export interface DbVersion {
 /** Users with a pull planned (the users_queued index covers exactly these). */
 export const QUEUED = `state IN ('waiting', 'retrying')`;
 
+/** The earliest lease end later than `?` (users_leased). */
+export const NEXT_LEASE_END = `SELECT MIN(lease_until) AS at FROM users WHERE state = 'in_flight' AND lease_until > ?`;
+
 export function toNetwork(row: DbNetwork): Network {
   return networkFromRow({ ...row, owners: JSON.parse(row.owners) as string[] });
 }

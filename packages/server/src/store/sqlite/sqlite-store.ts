@@ -17,7 +17,7 @@ import { NetworkCache } from '../network-cache.js';
 import { attemptFromRow, userRecordFromRow } from '../store-rows.js';
 import { openConnection } from './sqlite-connection.js';
 import { migrate } from './sqlite-migrations.js';
-import { parseProfile, QUEUED, toNetwork, type DbAttempt, type DbNetwork, type DbUser, type DbVersion } from './sqlite-rows.js';
+import { NEXT_LEASE_END, parseProfile, QUEUED, toNetwork, type DbAttempt, type DbNetwork, type DbUser, type DbVersion } from './sqlite-rows.js';
 import { SqliteWriterThread } from './sqlite-writer-thread.js';
 
 export { SQLITE_FILE_NAME } from './sqlite-connection.js';
@@ -75,9 +75,7 @@ export class SqliteStore implements Store {
         SELECT MIN((SELECT due_at FROM users WHERE network_id = n.id AND ${QUEUED} AND due_at > @after
                     ORDER BY due_at LIMIT 1)) AS at
         FROM networks n WHERE n.pull_url_template IS NOT NULL AND n.id NOT IN (SELECT value FROM json_each(@skip))`),
-      nextLeaseEnd: db.prepare<[number], { at: number | null }>(
-        `SELECT MIN(lease_until) AS at FROM users WHERE state = 'in_flight' AND lease_until > ?`,
-      ),
+      nextLeaseEnd: db.prepare<[number], { at: number | null }>(NEXT_LEASE_END),
       user: db.prepare<[number, string], DbUser>('SELECT * FROM users WHERE network_id = ? AND user_id = ?'),
       attempts: db.prepare<[number, string, number], DbAttempt>(`
         SELECT * FROM pull_attempts WHERE network_id = ? AND user_id = ? ORDER BY id DESC LIMIT ?`),

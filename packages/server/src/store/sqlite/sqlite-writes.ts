@@ -4,7 +4,7 @@ import type { PullOutcome } from '../../pull/pull-outcome.js';
 import { ATTEMPTS_KEPT_PER_USER, type ClaimedPull, type ClaimOptions, type Network, type PullCompletion } from '../store.js';
 import { fairShares } from '../fair-shares.js';
 import type { WriteOptions } from './batched-writer.js';
-import { parseProfile, QUEUED, toNetwork, type DbNetwork } from './sqlite-rows.js';
+import { NEXT_LEASE_END, parseProfile, QUEUED, toNetwork, type DbNetwork } from './sqlite-rows.js';
 
 /** What completePull needs of a claim: the lease and the version it read. */
 export interface LeaseRef {
@@ -97,9 +97,7 @@ export class SqliteWrites {
       requeueExpiredLeases: db.prepare<[number]>(`
         UPDATE users SET state = 'waiting', due_at = lease_until, lease_id = NULL, lease_until = NULL
         WHERE state = 'in_flight' AND lease_until <= ?`),
-      nextLeaseEnd: db.prepare<[number], { at: number | null }>(
-        `SELECT MIN(lease_until) AS at FROM users WHERE state = 'in_flight' AND lease_until > ?`,
-      ),
+      nextLeaseEnd: db.prepare<[number], { at: number | null }>(NEXT_LEASE_END),
       inFlightByNetwork: db.prepare<[], { network_id: number; n: number }>(
         `SELECT network_id, COUNT(*) AS n FROM users WHERE state = 'in_flight' GROUP BY network_id`,
       ),
