@@ -82,7 +82,7 @@ export function serveCommand(): Command {
     .addOption(new Option('--allow-private-targets', 'allow pull URLs on loopback, private and link-local addresses (env: P4P_ALLOW_PRIVATE_TARGETS=true|false)'))
     .addOption(new Option('--durability <level>', 'power: every ping survives power loss; process: survives a p4p crash only').env('P4P_DURABILITY').argParser(oneOf(['power', 'process'] as const)).default(D.durability))
     .addOption(new Option('--log-level <level>', 'log level').env('P4P_LOG_LEVEL').argParser(oneOf(LOG_LEVELS)).default(D.logLevel))
-    .addOption(intOption('pull-concurrency', 'pulls in flight in this process', D.pull.concurrency, 1, 4096))
+    .addOption(intOption('pull-concurrency', 'pull requests out at once from this process', D.pull.concurrency, 1, 4096))
     .addOption(intOption('pull-per-network', 'pulls in flight per network (with --database: across all processes)', D.pull.perNetworkConcurrency, 1, 4096))
     .addOption(intOption('pull-connect-timeout-ms', 'connect timeout of a pull', D.pull.connectTimeoutMs, 100, 60_000))
     .addOption(intOption('pull-timeout-ms', 'total timeout of a pull', D.pull.totalTimeoutMs, 100, 120_000))
