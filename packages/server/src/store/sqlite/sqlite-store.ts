@@ -15,9 +15,10 @@ import {
 } from '../store.js';
 import { NetworkCache } from '../network-cache.js';
 import { attemptFromRow, userRecordFromRow } from '../store-rows.js';
-import { openConnection } from './sqlite-connection.js';
+import { CHECKPOINT_INTERVAL_MS, openConnection } from './sqlite-connection.js';
 import { migrate } from './sqlite-migrations.js';
 import { NEXT_LEASE_END, parseProfile, QUEUED, toNetwork, type DbAttempt, type DbNetwork, type DbUser, type DbVersion } from './sqlite-rows.js';
+import { SqliteCheckpointer } from './sqlite-checkpointer.js';
 import { SqliteWriterThread } from './sqlite-writer-thread.js';
 
 export { SQLITE_FILE_NAME } from './sqlite-connection.js';
@@ -66,6 +67,7 @@ export class SqliteStore implements Store {
   private constructor(
     private readonly db: Database.Database,
     private readonly writer: SqliteWriterThread,
+    private readonly checkpointer: SqliteCheckpointer,
   ) {
     this.sql = {
       networkByName: db.prepare<[string], DbNetwork>('SELECT * FROM networks WHERE name = ?'),
@@ -85,7 +87,7 @@ export class SqliteStore implements Store {
     };
   }
 
-  /** Opens (creating when missing) the database and starts its writer thread; failures name the directory and keep the cause. */
+  /** Opens (creating when missing) the database and starts its writer and checkpointer threads; failures name the directory and keep the cause. */
   static open(options: SqliteStoreOptions): SqliteStore {
     const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
     let db: Database.Database | undefined;
@@ -97,13 +99,14 @@ export class SqliteStore implements Store {
       db?.close();
       throw new DataDirError(options.dataDir, error);
     }
+    const checkpointer = new SqliteCheckpointer({ dataDir: options.dataDir, busyTimeoutMs, intervalMs: CHECKPOINT_INTERVAL_MS });
     const writer = new SqliteWriterThread({
       dataDir: options.dataDir,
       durability: options.durability ?? 'power',
       busyTimeoutMs,
       coalesceMs: options.coalesceMs ?? 0,
     });
-    return new SqliteStore(db, writer);
+    return new SqliteStore(db, writer, checkpointer);
   }
 
   async createNetwork(input: { name: string; key: string; owners?: string[] }, now: number): Promise<Network> {
@@ -179,6 +182,7 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     // Queued writes commit before the thread stops.
     await this.writer.close();
+    await this.checkpointer.close();
     this.db.close();
   }
 }

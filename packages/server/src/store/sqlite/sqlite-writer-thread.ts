@@ -1,22 +1,12 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { StoreUnavailableError } from '../store.js';
 import type { WriteKind, WriteOp, WriteRequests, WriteResults } from './sqlite-writes.js';
+import { startWorker } from './start-worker.js';
 import { reviveError, type FromWriter, type ToWriter, type WriterThreadOptions } from './writer-protocol.js';
 
 interface Pending {
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
-}
-
-/**
- * Starts a worker from this package's own modules. From the TypeScript
- * sources (tests, tsx) the thread needs tsx's loader too: workers do not
- * inherit module hooks on Node 20.
- */
-function startWorker(url: URL, workerData: unknown): Worker {
-  if (!url.pathname.endsWith('.ts')) return new Worker(url, { workerData });
-  const load = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(url.href)}); })`;
-  return new Worker(load, { eval: true, workerData });
 }
 
 /** The main thread's side of the writer thread: posts writes, settles their promises with the thread's results. */
@@ -30,8 +20,7 @@ export class SqliteWriterThread {
   private readonly exited: Promise<void>;
 
   constructor(options: WriterThreadOptions) {
-    const extension = import.meta.url.slice(import.meta.url.lastIndexOf('.'));
-    this.worker = startWorker(new URL(`./writer-thread${extension}`, import.meta.url), options);
+    this.worker = startWorker('writer-thread', options);
     // Only pending writes keep the process alive.
     this.worker.unref();
     this.worker.on('message', (message: FromWriter) => this.settle(message));

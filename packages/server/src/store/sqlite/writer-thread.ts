@@ -5,13 +5,15 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { BatchedWriter } from './batched-writer.js';
-import { openConnection } from './sqlite-connection.js';
+import { openConnection, WRITER_CHECKPOINT_PAGES } from './sqlite-connection.js';
 import { SqliteWrites, writeOptionsFor } from './sqlite-writes.js';
 import { crossError, type FromWriter, type ToWriter, type WriteOutcome, type WriterThreadOptions } from './writer-protocol.js';
 
 const port = parentPort!;
 const options = workerData as WriterThreadOptions;
 const db = openConnection(options.dataDir, options.busyTimeoutMs);
+// The checkpointer thread keeps the WAL short; the writer checkpoints only should it fall behind.
+db.pragma(`wal_autocheckpoint = ${WRITER_CHECKPOINT_PAGES}`);
 const writes = new SqliteWrites(db, options.coalesceMs);
 const writer = new BatchedWriter(db, options.durability, () => writes.rolledBack());
 
