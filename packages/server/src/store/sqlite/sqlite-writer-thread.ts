@@ -17,6 +17,8 @@ export class SqliteWriterThread {
   private nextId = 0;
   /** Set when the thread stopped other than by close(): every write fails with it. */
   private stopped: Error | null = null;
+  /** close() was called: the thread keeps the process alive until it has exited. */
+  private closing = false;
   private readonly exited: Promise<void>;
 
   constructor(options: WriterThreadOptions) {
@@ -49,6 +51,7 @@ export class SqliteWriterThread {
   async close(): Promise<void> {
     if (this.stopped === null) {
       this.post();
+      this.closing = true;
       this.worker.ref();
       this.worker.postMessage({ type: 'close' } satisfies ToWriter);
     }
@@ -68,7 +71,7 @@ export class SqliteWriterThread {
       if (outcome.ok) pending.resolve(outcome.value);
       else pending.reject(reviveError(outcome.error));
     }
-    if (this.pending.size === 0) this.worker.unref();
+    if (this.pending.size === 0 && !this.closing) this.worker.unref();
   }
 
   private stop(cause: Error): void {

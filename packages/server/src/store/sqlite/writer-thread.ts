@@ -19,22 +19,23 @@ const writer = new BatchedWriter(db, options.durability, () => writes.rolledBack
 
 let outbox: WriteOutcome[] = [];
 
+function sendReplies(): void {
+  if (outbox.length === 0) return;
+  port.postMessage({ type: 'results', results: outbox } satisfies FromWriter);
+  outbox = [];
+}
+
 /** Outcomes settled in one commit go back in one message, once every promise of the batch has settled. */
 function reply(outcome: WriteOutcome): void {
-  if (outbox.length === 0) {
-    queueMicrotask(() => {
-      const message: FromWriter = { type: 'results', results: outbox };
-      outbox = [];
-      port.postMessage(message);
-    });
-  }
+  if (outbox.length === 0) queueMicrotask(sendReplies);
   outbox.push(outcome);
 }
 
 port.on('message', (message: ToWriter) => {
   if (message.type === 'close') {
-    // Queued writes commit first.
+    // Queued writes commit first, and their results go out before the port closes.
     void writer.write(() => undefined).finally(() => {
+      sendReplies();
       db.close();
       port.close();
     });
