@@ -343,7 +343,7 @@ export class PostgresStore implements Store {
     for (const item of items) if (!first.has(item.claim.leaseId)) first.set(item.claim.leaseId, item);
     const batch = [...first.values()];
     const column = <T>(pick: (item: CompletionItem) => T): T[] => batch.map(pick);
-    const attempt = <T>(pick: (attempt: PullCompletion['attempt']) => T): T[] => batch.map((item) => pick(item.completion.attempt));
+    const attempt = <T>(pick: (attempt: PullCompletion['attempt']) => T): T[] => column((item) => pick(item.completion.attempt));
     const { rows: updated } = await client.query<{ lease_id: string }>(
       `WITH c AS (
          SELECT * FROM unnest($1::integer[], $2::text[], $3::text[], $4::bigint[], $5::boolean[], $6::boolean[], $7::bigint[],
