@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { buildConnector } from 'undici';
 import { PullClient, type PullAnswer, type PullClientOptions } from '../src/pull/pull-client.js';
+import { PullCancellation } from '../src/pull/pull-cancellation.js';
 import { buildPullUrl } from '../src/pull/pull-url.js';
 import { BLOCKED_TARGET_CODE, guardConnector } from '../src/pull/guarded-connector.js';
 import { MAX_RETRY_AFTER_MS, parseRetryAfter } from '../src/pull/retry-after.js';
@@ -309,6 +310,27 @@ describe('PullClient limits', () => {
     }
   });
 
+  it('keeps the first 2048 bytes of a long error body as its excerpt, and the next pull still works', async () => {
+    let calls = 0;
+    const server = await startServer((_req, res) => {
+      calls += 1;
+      if (calls > 1) return res.end(PROFILE);
+      res.writeHead(500);
+      res.end('e'.repeat(3000) + 'x'.repeat(7000));
+    });
+    const pulls = client({ connectionsPerOrigin: 1 });
+    try {
+      const answer = failed(await pulls.pull(buildPullUrl(server.template(), '1', TOKEN)));
+      assert.equal(answer.httpStatus, 500);
+      assert.equal(answer.bodyExcerpt, 'e'.repeat(2048));
+      const next = await pulls.pull(buildPullUrl(server.template(), '2', TOKEN));
+      assert.equal(next.kind, 'body');
+    } finally {
+      await pulls.close();
+      await server.close();
+    }
+  });
+
   it('stops reading an oversized body instead of buffering it (endless body)', async () => {
     const chunk = Buffer.alloc(64 * 1024, 'x');
     let peerClosed!: () => void;
@@ -363,24 +385,24 @@ describe('PullClient limits', () => {
     }
   });
 
-  it('a caller abort ends the pull as a cancelled timeout', async () => {
-    const aborted = (): AbortController => {
-      const controller = new AbortController();
-      controller.abort();
-      return controller;
+  it('a cancelled pull ends as a cancelled timeout, and one cancelled before it starts sends nothing', async () => {
+    const cancelled = (): PullCancellation => {
+      const cancellation = new PullCancellation();
+      cancellation.cancel();
+      return cancellation;
     };
     const server = await startServer(() => {});
     const pulls = client({ totalTimeoutMs: 30_000 });
     try {
-      const controller = new AbortController();
-      const pending = pulls.pull(buildPullUrl(server.template(), '1', TOKEN), controller);
+      const cancellation = new PullCancellation();
+      const pending = pulls.pull(buildPullUrl(server.template(), '1', TOKEN), cancellation);
       while (server.seen.length === 0) await new Promise((resolve) => setImmediate(resolve));
-      controller.abort();
+      cancellation.cancel();
       const answer = failed(await pending);
       assert.equal(answer.outcome, 'timeout');
       assert.match(answer.message, /cancelled/);
 
-      const already = failed(await pulls.pull(buildPullUrl(server.template(), '2', TOKEN), aborted()));
+      const already = failed(await pulls.pull(buildPullUrl(server.template(), '2', TOKEN), cancelled()));
       assert.match(already.message, /cancelled/);
       assert.equal(server.seen.length, 1);
     } finally {

@@ -5,7 +5,8 @@ import type { PullOutcome } from './pull-outcome.js';
 import { buildPullConnector } from './guarded-connector.js';
 import { classifyStatus, type StatusFailure } from './classify-status.js';
 import { classifyError } from './classify-error.js';
-import { discardBody, readCappedBody } from './read-capped-body.js';
+import { collectAnswer } from './collect-answer.js';
+import type { PullCancellation } from './pull-cancellation.js';
 import { isBlockedAddress, stripBrackets } from './target-guard.js';
 import { redactUrl } from '../log/redact-url.js';
 
@@ -59,9 +60,11 @@ const DEFAULTS = {
 export class PullClient {
   readonly #agent: Agent;
   readonly #options: Required<PullClientOptions>;
+  readonly #headers: Record<string, string>;
 
   constructor(options: PullClientOptions) {
     this.#options = { ...DEFAULTS, ...definedOnly(options) } as Required<PullClientOptions>;
+    this.#headers = { accept: 'application/json', 'user-agent': this.#options.userAgent };
     this.#agent = new Agent({
       connect: buildPullConnector(this.#options),
       connections: this.#options.connectionsPerOrigin,
@@ -72,13 +75,10 @@ export class PullClient {
 
   /**
    * GET with Accept: application/json and the User-Agent; never throws, always resolves to a
-   * PullAnswer. No message contains the lftoken.
-   *
-   * `controller` is the pull's own: aborting it cancels the pull (outcome 'timeout', message
-   * saying it was cancelled), and the client aborts it itself when the total timeout passes
-   * (with a reason other than the caller's). Sharing one saves a second controller per pull.
+   * PullAnswer. No message contains the lftoken. Cancelling `cancellation` ends the pull as
+   * a `timeout` whose message says it was cancelled.
    */
-  async pull(url: string, controller = new AbortController()): Promise<PullAnswer> {
+  async pull(url: string, cancellation?: PullCancellation): Promise<PullAnswer> {
     const startedAt = performance.now();
     const target = this.#target(url);
     const token = target.token;
@@ -94,48 +94,35 @@ export class PullClient {
     });
 
     if ('refusal' in target) return finish(target.refusal, null, null);
-
-    // Cancelled before it started: undici refuses an aborted signal at once.
-    const cancelledBefore = controller.signal.aborted;
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = !controller.signal.aborted;
-      controller.abort(new Error('total timeout'));
-    }, this.#options.totalTimeoutMs);
-
-    try {
-      const response = await this.#agent.request({
-        origin: target.origin,
-        path: target.path,
-        method: 'GET',
-        headers: { accept: 'application/json', 'user-agent': this.#options.userAgent },
-        signal: controller.signal,
-      });
-      const { statusCode, headers, body } = response;
-      if (statusCode !== 200) {
-        const excerpt = await readCappedBody(body, BODY_EXCERPT_BYTES);
-        return finish(classifyStatus(statusCode, headers, Date.now()), statusCode, excerpt.bytes);
-      }
-      const declared = Number(headers['content-length']);
-      if (Number.isFinite(declared) && declared > this.#options.maxBodyBytes) {
-        discardBody(body);
-        return finish(this.#tooLarge(`declares Content-Length ${declared}`), 200, null);
-      }
-      const read = await readCappedBody(body, this.#options.maxBodyBytes);
-      if (read.overflowed) {
-        return finish(this.#tooLarge('sent a longer body'), 200, read.bytes.subarray(0, BODY_EXCERPT_BYTES));
-      }
-      return { kind: 'body', httpStatus: 200, body: UTF8.decode(read.bytes), durationMs: elapsedMs(startedAt) };
-    } catch (err) {
-      const failure = classifyError(err, {
-        cancelled: cancelledBefore || (controller.signal.aborted && !timedOut),
-        timedOut,
-        connectTimeoutMs: this.#options.connectTimeoutMs,
-        totalTimeoutMs: this.#options.totalTimeoutMs,
-      });
-      return finish(failure, null, null);
-    } finally {
-      clearTimeout(timer);
+    const { maxBodyBytes, connectTimeoutMs, totalTimeoutMs } = this.#options;
+    const answer = await collectAnswer(
+      this.#agent,
+      { origin: target.origin, path: target.path, headers: this.#headers },
+      { maxBodyBytes, excerptBytes: BODY_EXCERPT_BYTES, totalTimeoutMs },
+      cancellation,
+    );
+    switch (answer.kind) {
+      case 'complete':
+        return { kind: 'body', httpStatus: 200, body: UTF8.decode(answer.bytes), durationMs: elapsedMs(startedAt) };
+      case 'status':
+        return finish(classifyStatus(answer.status, answer.headers, Date.now()), answer.status, answer.excerpt);
+      case 'too_large':
+        return finish(
+          this.#tooLarge(answer.declared === null ? 'sent a longer body' : `declares Content-Length ${answer.declared}`),
+          200,
+          answer.excerpt,
+        );
+      case 'cut_short':
+        return finish(
+          classifyError(answer.error, {
+            cancelled: answer.cause === 'cancelled',
+            timedOut: answer.cause === 'timed_out',
+            connectTimeoutMs,
+            totalTimeoutMs,
+          }),
+          null,
+          null,
+        );
     }
   }
 

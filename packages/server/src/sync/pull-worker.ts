@@ -1,5 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
+import { PullCancellation } from '../pull/pull-cancellation.js';
 import type { PullClient } from '../pull/pull-client.js';
 import { StoreUnavailableError, type ClaimedPull, type Store } from '../store/store.js';
 import { EndpointBreaker } from './endpoint-breaker.js';
@@ -38,13 +39,6 @@ const RECORD_RETRY_MAX_MS = 2000;
 /** Longest a free slot waits for more to free up before the free ones are refilled, in ms (on performance.now(): only pacing). */
 const REFILL_WAIT_MS = 5;
 
-/** Why the worker aborts a pull: its lease is about to end, or p4p is stopping. The lease goes back to the queue. */
-const CANCELLED = new Error('the pull was cancelled: its lease is ending or p4p is stopping');
-
-function cancelled(abort: AbortController): boolean {
-  return abort.signal.reason === CANCELLED;
-}
-
 /**
  * The pull loop: claim due pulls up to the concurrency limits, run each
  * (sign, fetch, validate), record the outcome, and sleep until the next pull
@@ -56,7 +50,7 @@ function cancelled(abort: AbortController): boolean {
  */
 export class PullWorker {
   /** Every claimed pull until it is recorded or released (what stop() drains). */
-  private readonly inFlight = new Map<string, { done: Promise<void>; abort: AbortController }>();
+  private readonly inFlight = new Map<string, { done: Promise<void>; cancellation: PullCancellation }>();
   /**
    * Pulls whose request is still out: the concurrency limit counts these.
    * A slot frees up once the answer's completion is queued to the store, so
@@ -104,7 +98,7 @@ export class PullWorker {
     this.wakeup.wake();
     await this.running;
     const pending = [...this.inFlight.values()];
-    const deadline = setTimeout(() => pending.forEach((pull) => pull.abort.abort(CANCELLED)), drainMs);
+    const deadline = setTimeout(() => pending.forEach((pull) => pull.cancellation.cancel()), drainMs);
     await Promise.all(pending.map((pull) => pull.done));
     clearTimeout(deadline);
   }
@@ -179,12 +173,12 @@ export class PullWorker {
       this.fetching -= 1;
       this.wakeup.wake();
     };
-    const abort = new AbortController();
+    const cancellation = new PullCancellation();
     const leaseGuard = setTimeout(() => {
       this.options.log.warn({ event: 'lease_ending', network: claim.network.name, user_id: claim.userId }, 'cancelling a pull whose lease is about to end');
-      abort.abort(CANCELLED);
+      cancellation.cancel();
     }, Math.max(0, leaseEnds - LEASE_END_GUARD_MS - this.now()));
-    const done = this.pull(claim, abort, leaseEnds, freeSlot)
+    const done = this.pull(claim, cancellation, leaseEnds, freeSlot)
       .catch((error: unknown) => {
         this.options.log.error({ err: error, network: claim.network.name, user_id: claim.userId }, 'pull failed unexpectedly');
         // The attempt counts and backs off as a failed one, so a persistent fault cannot re-pull the endpoint in a loop.
@@ -196,7 +190,7 @@ export class PullWorker {
         this.inFlight.delete(claim.leaseId);
         freeSlot();
       });
-    this.inFlight.set(claim.leaseId, { done, abort });
+    this.inFlight.set(claim.leaseId, { done, cancellation });
   }
 
   /**
@@ -205,23 +199,19 @@ export class PullWorker {
    * expiry; gives up at the lease's end (the write would be refused then) or
    * when the worker is told to stop at once.
    */
-  private async whileUnavailable<T>(write: () => Promise<T>, leaseEnds: number, abort: AbortController): Promise<T> {
+  private async whileUnavailable<T>(write: () => Promise<T>, leaseEnds: number, cancellation: PullCancellation): Promise<T> {
     for (let pauseMs = 100; ; pauseMs = Math.min(pauseMs * 2, RECORD_RETRY_MAX_MS)) {
       try {
         return await write();
       } catch (error) {
-        if (!(error instanceof StoreUnavailableError) || cancelled(abort) || this.now() + pauseMs >= leaseEnds) throw error;
+        if (!(error instanceof StoreUnavailableError) || cancellation.cancelled || this.now() + pauseMs >= leaseEnds) throw error;
         await delay(pauseMs);
       }
     }
   }
 
-  /**
-   * Calls `freeSlot` once the request is over and its completion is queued.
-   * `abort` is shared with the pull client, which aborts it on its own
-   * timeout: only CANCELLED means the worker cancelled the pull.
-   */
-  private async pull(claim: ClaimedPull, abort: AbortController, leaseEnds: number, freeSlot: () => void): Promise<void> {
+  /** Calls `freeSlot` once the request is over and its completion is queued; a cancelled pull gives its lease back. */
+  private async pull(claim: ClaimedPull, cancellation: PullCancellation, leaseEnds: number, freeSlot: () => void): Promise<void> {
     const { store, log } = this.options;
     if (this.now() >= leaseEnds - LEASE_END_GUARD_MS) {
       // The claim took so long (a busy database) that its lease is all but gone: give it back unpulled.
@@ -229,13 +219,13 @@ export class PullWorker {
       await store.releaseLeases([claim.leaseId], this.now());
       return;
     }
-    const run = await runPull(claim, this.runContext, abort);
-    if (cancelled(abort)) {
+    const run = await runPull(claim, this.runContext, cancellation);
+    if (cancellation.cancelled) {
       await store.releaseLeases([claim.leaseId], this.now());
       return;
     }
     const now = this.now();
-    const recorded = this.whileUnavailable(() => store.completePull(claim, run.completion, now), leaseEnds, abort);
+    const recorded = this.whileUnavailable(() => store.completePull(claim, run.completion, now), leaseEnds, cancellation);
     freeSlot();
     const applied = await recorded;
     this.breaker.record(claim.network.id, run.answer, now);

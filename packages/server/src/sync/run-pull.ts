@@ -1,5 +1,6 @@
 import { changedFields } from '../profile/changed-fields.js';
 import { validateProfile } from '../profile/validate-profile.js';
+import type { PullCancellation } from '../pull/pull-cancellation.js';
 import type { PullAnswer, PullClient } from '../pull/pull-client.js';
 import type { PullOutcome } from '../pull/pull-outcome.js';
 import { buildPullUrl } from '../pull/pull-url.js';
@@ -51,13 +52,12 @@ function judge(claim: ClaimedPull, answer: PullAnswer): Judgement {
   return { outcome: answer.outcome, message: answer.message, warnings: [], newVersion: null };
 }
 
-/** One pull of a claimed user: sign, fetch, validate, and decide what the store records. */
-/** `controller` cancels the pull when aborted (see PullClient.pull). */
-export async function runPull(claim: ClaimedPull, context: PullRunContext, controller?: AbortController): Promise<PullRun> {
+/** One pull of a claimed user: sign, fetch, validate, and decide what the store records. `cancellation` can cut it short. */
+export async function runPull(claim: ClaimedPull, context: PullRunContext, cancellation?: PullCancellation): Promise<PullRun> {
   const { network, userId } = claim;
   const startedAt = context.now();
   const token = context.tokens.tokenFor(network, startedAt);
-  const answer = await context.client.pull(buildPullUrl(network.pullUrlTemplate!, userId, token), controller);
+  const answer = await context.client.pull(buildPullUrl(network.pullUrlTemplate!, userId, token), cancellation);
   const judgement = judge(claim, answer);
   const retriable = answer.kind === 'failed' && answer.retriable;
   const retryAfterMs = answer.kind === 'failed' ? answer.retryAfterMs : null;
