@@ -3,6 +3,7 @@ import { after, describe, test } from 'node:test';
 import { sendPing } from '../src/client/send-ping.js';
 import { buildSystemToken } from '../src/tokens/sign-token.js';
 import { parseToken, verifyToken } from '../src/tokens/verify-token.js';
+import { SCHEMA_VERSION } from '../src/store/postgres/postgres-migrations.js';
 import { createNetworkIn, createTestDatabase, postgresSkip, type TestDatabase } from './support/postgres.js';
 import { PullEndpoint } from './support/pull-endpoint.js';
 import { runCli } from './support/run-cli.js';
@@ -35,7 +36,11 @@ describe('p4p on PostgreSQL', { skip }, () => {
     const runs = await Promise.all(Array.from({ length: 4 }, () => runCli(['migrate', '--database', url])));
     for (const run of runs) assert.equal(run.code, 0, run.stderr);
     const outputs = runs.map((run) => run.stdout.trim()).sort();
-    assert.deepEqual(outputs, ['schema version 1 (applied 1)', ...Array(3).fill('schema version 1 (nothing to apply)')]);
+    const all = Array.from({ length: SCHEMA_VERSION }, (_, index) => index + 1).join(', ');
+    assert.deepEqual(outputs, [
+      `schema version ${SCHEMA_VERSION} (applied ${all})`,
+      ...Array(3).fill(`schema version ${SCHEMA_VERSION} (nothing to apply)`),
+    ]);
   });
 
   test('network create, list and token system work with --database and with P4P_DATABASE_URL', async () => {

@@ -7,6 +7,7 @@ import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import {
   ATTEMPTS_KEPT_PER_USER,
   NetworkExistsError,
+  SETTLE_MAX_MS,
   type ClaimedPull,
   type ClaimOptions,
   type Network,
@@ -206,16 +207,30 @@ export function storeConformance(name: string, openStore: OpenStore, { skip = fa
         });
       });
 
-      test('a ping while waiting is coalesced: the due time is kept', async () => {
+      test('a ping while waiting is coalesced, and moves the due time to that ping', async () => {
         const network = await pullableNetwork();
         await store.recordPings(network.id, ['ada'], T0);
         await store.recordPings(network.id, ['ada'], T0 + 500);
         const ada = await user(network, 'ada');
         assert.equal(ada.sync.state, 'waiting');
-        assert.equal(ada.sync.dueAt, T0);
+        assert.equal(ada.sync.dueAt, T0 + 500);
         assert.equal(ada.sync.attempts, 0);
         assert.equal(ada.sync.dirty, false);
         assert.equal(ada.sync.lastPingAt, T0 + 500);
+        await claimOnly('ada', T0 + 600);
+      });
+
+      test(`among due users the quiet ones go first, and pings push a user back at most ${SETTLE_MAX_MS} ms`, async () => {
+        const network = await pullableNetwork();
+        await store.recordPings(network.id, ['ada'], T0);
+        await store.recordPings(network.id, ['bob'], T0 + 100);
+        await store.recordPings(network.id, ['ada'], T0 + 200);
+        await claimOnly('bob', T0 + 300, { limit: 1 });
+
+        for (const at of [T0 + 900, T0 + 1_500, T0 + 5_000]) await store.recordPings(network.id, ['ada'], at);
+        assert.equal((await user(network, 'ada')).sync.dueAt, T0 + SETTLE_MAX_MS, 'a user pinged without pause is still pulled');
+        await store.recordPings(network.id, ['carol'], T0 + SETTLE_MAX_MS + 1);
+        await claimOnly('ada', T0 + 6_000, { limit: 1 });
       });
 
       test('a burst of pings for one user, also within one call, costs one pull', async () => {
@@ -236,7 +251,7 @@ export function storeConformance(name: string, openStore: OpenStore, { skip = fa
           await windowed.store.recordPings(created.id, ['ada'], T0);
           assert.equal(await dueAt(), T0 + 25);
           await windowed.store.recordPings(created.id, ['ada'], T0 + 20);
-          assert.equal(await dueAt(), T0 + 25, 'a ping while waiting keeps the due time: no starvation');
+          assert.equal(await dueAt(), T0 + 25, 'a ping inside the window keeps the due time');
           const claimAt = (now: number): Promise<ClaimedPull[]> =>
             windowed.store.claimDue({ now, limit: 10, perNetworkLimit: 10, leaseMs: LEASE_MS });
           assert.deepEqual(await claimAt(T0 + 24), [], 'not due inside the window');

@@ -112,8 +112,10 @@ export interface Store {
   /**
    * Records pings; resolves only once they are durable. Coalesces per user: a
    * user not already queued becomes due after the store's coalescing window
-   * (so that a burst of pings costs one pull); a ping never moves a queued
-   * user's due time later.
+   * (so that a burst of pings costs one pull). A ping for a user still waiting
+   * past its due time (a backlog) moves its due time to the ping, but never
+   * more than SETTLE_MAX_MS after it was first due: among due users, those
+   * whose pings have stopped are pulled first.
    */
   recordPings(networkId: number, userIds: readonly string[], now: number): Promise<void>;
   /** Leases due pulls, fairly across networks; requeues pulls whose lease expired. */
@@ -140,6 +142,14 @@ export interface Store {
 
 /** Attempts kept per user; older ones are deleted as new ones arrive. */
 export const ATTEMPTS_KEPT_PER_USER = 50;
+
+/**
+ * How far pings can push a waiting user back, in ms after it was first due
+ * (see Store.recordPings). Under a backlog, a user still being pinged is then
+ * pulled once its burst is over rather than in the middle of it, which would
+ * cost a second pull; this bounds what that can add to its freshness.
+ */
+export const SETTLE_MAX_MS = 1000;
 
 /** The database cannot take writes right now (busy, locked, full, I/O error); worth retrying later. */
 export class StoreUnavailableError extends Error {

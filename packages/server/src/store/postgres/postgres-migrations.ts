@@ -68,6 +68,9 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (network_id, user_id, id)
   );
   `,
+  /* 2 */ `
+  ALTER TABLE users ADD COLUMN queued_at bigint;
+  `,
 ];
 
 /** The latest schema version this p4p knows. */

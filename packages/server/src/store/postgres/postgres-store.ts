@@ -3,6 +3,7 @@ import type { Profile } from '../../profile/profile.js';
 import {
   ATTEMPTS_KEPT_PER_USER,
   NetworkExistsError,
+  SETTLE_MAX_MS,
   StoreUnavailableError,
   type ClaimedPull,
   type ClaimOptions,
@@ -233,13 +234,17 @@ export class PostgresStore implements Store {
     const rows = coalescePings(items);
     await client.query(
       `WITH pinged AS (
-         INSERT INTO users (network_id, user_id, state, due_at, last_ping_at)
-         SELECT network_id, user_id, 'waiting', first_at + $5::bigint, last_at
+         INSERT INTO users (network_id, user_id, state, due_at, queued_at, last_ping_at)
+         SELECT network_id, user_id, 'waiting', first_at + $5::bigint, first_at + $5::bigint, last_at
          FROM unnest($1::integer[], $2::text[], $3::bigint[], $4::bigint[]) AS p (network_id, user_id, first_at, last_at)
          ON CONFLICT (network_id, user_id) DO UPDATE SET
            last_ping_at = GREATEST(users.last_ping_at, excluded.last_ping_at),
            dirty = CASE WHEN users.state = 'in_flight' THEN true ELSE users.dirty END,
-           due_at = CASE WHEN users.state IN ('idle', 'failed') THEN excluded.due_at ELSE users.due_at END,
+           due_at = CASE WHEN users.state IN ('idle', 'failed') THEN excluded.due_at
+                         WHEN users.state = 'waiting' AND users.queued_at IS NOT NULL
+                           THEN GREATEST(users.due_at, LEAST(excluded.last_ping_at, users.queued_at + ${SETTLE_MAX_MS}))
+                         ELSE users.due_at END,
+           queued_at = CASE WHEN users.state IN ('idle', 'failed') THEN excluded.due_at ELSE users.queued_at END,
            attempts = CASE WHEN users.state IN ('idle', 'failed') THEN 0 ELSE users.attempts END,
            state = CASE WHEN users.state IN ('idle', 'failed') THEN 'waiting' ELSE users.state END)
        SELECT pg_notify($6, 'pings')`,
@@ -360,6 +365,7 @@ export class PostgresStore implements Store {
                         WHEN u.dirty THEN 'waiting' WHEN c.succeeded THEN 'idle' ELSE 'failed' END,
            due_at = CASE WHEN c.retry_at IS NOT NULL THEN c.retry_at WHEN NOT c.gave_up AND u.dirty THEN c.now ELSE NULL END,
            attempts = CASE WHEN c.retry_at IS NULL AND NOT c.gave_up AND u.dirty THEN 0 ELSE u.attempts END,
+           queued_at = CASE WHEN c.retry_at IS NULL AND NOT c.gave_up AND u.dirty THEN c.now ELSE u.queued_at END,
            dirty = false, lease_id = NULL, lease_until = NULL,
            last_pull_at = c.now, last_outcome = c.outcome, last_message = c.message,
            profile = COALESCE(c.profile, u.profile),

@@ -63,6 +63,9 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX pull_attempts_by_user ON pull_attempts (network_id, user_id, id);
   `,
+  /* 2 */ `
+  ALTER TABLE users ADD COLUMN queued_at INTEGER;
+  `,
 ];
 
 export function migrate(db: Database.Database): void {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type { PullOutcome } from '../../pull/pull-outcome.js';
-import { ATTEMPTS_KEPT_PER_USER, type ClaimedPull, type ClaimOptions, type Network, type PullCompletion } from '../store.js';
+import { ATTEMPTS_KEPT_PER_USER, SETTLE_MAX_MS, type ClaimedPull, type ClaimOptions, type Network, type PullCompletion } from '../store.js';
 import { fairShares } from '../fair-shares.js';
 import type { WriteOptions } from './batched-writer.js';
 import { NEXT_LEASE_END, parseProfile, QUEUED, toNetwork, type DbNetwork } from './sqlite-rows.js';
@@ -86,12 +86,15 @@ export class SqliteWrites {
       ),
       // Every SET expression reads the row as it was: one statement is the whole ping transition.
       recordPing: db.prepare<{ networkId: number; userId: string; now: number; dueAt: number }>(`
-        INSERT INTO users (network_id, user_id, state, due_at, last_ping_at)
-        VALUES (@networkId, @userId, 'waiting', @dueAt, @now)
+        INSERT INTO users (network_id, user_id, state, due_at, queued_at, last_ping_at)
+        VALUES (@networkId, @userId, 'waiting', @dueAt, @dueAt, @now)
         ON CONFLICT (network_id, user_id) DO UPDATE SET
           last_ping_at = excluded.last_ping_at,
           dirty = CASE WHEN state = 'in_flight' THEN 1 ELSE dirty END,
-          due_at = CASE WHEN state IN ('idle', 'failed') THEN excluded.due_at ELSE due_at END,
+          due_at = CASE WHEN state IN ('idle', 'failed') THEN excluded.due_at
+                        WHEN state = 'waiting' THEN MAX(due_at, COALESCE(MIN(@now, queued_at + ${SETTLE_MAX_MS}), due_at))
+                        ELSE due_at END,
+          queued_at = CASE WHEN state IN ('idle', 'failed') THEN excluded.due_at ELSE queued_at END,
           attempts = CASE WHEN state IN ('idle', 'failed') THEN 0 ELSE attempts END,
           state = CASE WHEN state IN ('idle', 'failed') THEN 'waiting' ELSE state END`),
       requeueExpiredLeases: db.prepare<[number]>(`
@@ -118,6 +121,7 @@ export class SqliteWrites {
                        WHEN dirty = 1 THEN 'waiting' WHEN @succeeded = 1 THEN 'idle' ELSE 'failed' END,
           due_at = CASE WHEN @retryAt IS NOT NULL THEN @retryAt WHEN @gaveUp = 0 AND dirty = 1 THEN @now ELSE NULL END,
           attempts = CASE WHEN @retryAt IS NULL AND @gaveUp = 0 AND dirty = 1 THEN 0 ELSE attempts END,
+          queued_at = CASE WHEN @retryAt IS NULL AND @gaveUp = 0 AND dirty = 1 THEN @now ELSE queued_at END,
           dirty = 0, lease_id = NULL, lease_until = NULL,
           last_pull_at = @now, last_outcome = @outcome, last_message = @message,
           profile = COALESCE(@profile, profile),
