@@ -1,6 +1,6 @@
 import { withBarePingServer } from '../support/bare-ping-process.js';
 import { sqliteLocation, withServe, type P4pServe, type ServeOptions, type StoreLocation } from '../support/p4p-serve.js';
-import { PING_CONNECTIONS, pingLoad, type PingLoadResult, type PingTarget } from '../support/ping-load.js';
+import { SATURATING_CONNECTIONS, pingLoad, type PingLoadResult, type PingTarget } from '../support/ping-load.js';
 import type { PullEndpointProcess } from '../support/pull-endpoint.js';
 import { ratioRow, type ResultRow } from '../support/report.js';
 import type { BenchSettings } from '../support/settings.js';
@@ -62,7 +62,7 @@ export async function ingestRows(endpoint: PullEndpointProcess, settings: BenchS
             best[side] = Math.max(best[side], result.pingsPerSecond);
           }
         }
-        const detail = `best of ${INGEST_ROUNDS} alternating rounds of ${settings.loadSeconds} s, ${PING_CONNECTIONS} connections`;
+        const detail = `best of ${INGEST_ROUNDS} alternating rounds of ${settings.loadSeconds} s, ${SATURATING_CONNECTIONS} connections`;
         return [
           ratioRow('1 durable ping ingest (SQLite) ÷ bare node:http', 'pings/s', best.power, best.bare, '>=', 0.5, detail),
           ratioRow('2 cost of durability: --durability power ÷ process', 'pings/s', best.power, best.process, '>=', 0.9, detail),
