@@ -2,14 +2,15 @@ import autocannon from 'autocannon';
 import { buildSystemToken } from '../../packages/server/src/tokens/sign-token.js';
 
 /**
- * Connections of a saturating ping load (rows 1, 2, 9, 10). autocannon's
- * connections each wait for their answer, so the rate is at most
- * connections ÷ latency: with 32, a server whose answers wait for an fsync
- * was held back by its latency before its throughput (row 2 read 0.61 on a
- * machine with slow fsyncs, 0.90–0.99 with 128).
+ * Connections of a saturating ping load (rows 1, 2, 9, 10) and of row 3's
+ * load at half its rate. autocannon's connections each wait for their
+ * answer, so the rate is at most connections ÷ latency: with 32, a server
+ * whose answers wait for an fsync was held back by its latency before its
+ * throughput (row 2 read 0.61 on a machine with slow fsyncs, 0.86–1.10
+ * with 128).
  */
 export const SATURATING_CONNECTIONS = 128;
-/** Connections of a load at an offered rate (rows 3, 8, 10): its latency is the figure, and more connections only make autocannon's pacing burstier. */
+/** Connections of the freshness loads at an offered rate (rows 8, 10): far below what the server sustains, and more connections only make autocannon's pacing burstier. */
 export const PACED_CONNECTIONS = 32;
 /** Distinct pre-signed tokens per load; a longer load reuses them (the server keeps no token cache). */
 const TOKEN_POOL_SIZE = 100_000;
