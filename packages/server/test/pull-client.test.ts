@@ -410,6 +410,31 @@ describe('PullClient limits', () => {
       await server.close();
     }
   });
+
+  it('a pull cancelled while it waits for a connection ends at once and is never sent', async () => {
+    const held: http.ServerResponse[] = [];
+    const server = await startServer((req, res) => (req.url?.startsWith('/users/1?') ? held.push(res) : res.end(PROFILE)));
+    const pulls = client({ connectionsPerOrigin: 1, totalTimeoutMs: 30_000 });
+    try {
+      const first = pulls.pull(buildPullUrl(server.template(), '1', TOKEN));
+      while (server.seen.length === 0) await new Promise((resolve) => setImmediate(resolve));
+      const cancellation = new PullCancellation();
+      const queued = pulls.pull(buildPullUrl(server.template(), '2', TOKEN), cancellation);
+      cancellation.cancel();
+      const answer = failed(await queued);
+      assert.match(answer.message, /cancelled/);
+
+      held[0]!.end(PROFILE);
+      assert.equal((await first).kind, 'body');
+      // The one connection serves the queue in order: had the cancelled pull gone out, it would come before this one.
+      assert.equal((await pulls.pull(buildPullUrl(server.template(), '3', TOKEN))).kind, 'body');
+      assert.deepEqual(server.seen.map((request) => request.url.split('?')[0]), ['/users/1', '/users/3']);
+    } finally {
+      for (const res of held) res.end();
+      await pulls.close();
+      await server.close();
+    }
+  });
 });
 
 describe('PullClient SSRF guard', () => {
