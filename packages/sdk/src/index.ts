@@ -60,6 +60,5 @@ export {
   type FastifyLikeRequest,
 } from './pull/fastify-pull-handler.js';
 export { redactUrl } from './redact-url.js';
-export { discardBody, readCappedBody, type CappedBody } from './read-capped-body.js';
 export { checkTemplateShape, MAX_TEMPLATE_LENGTH, type TemplateShape } from './pull-template.js';
 export { buildPullUrl, fillPullTemplate, USER_ID_PLACEHOLDER } from './pull-url.js';
