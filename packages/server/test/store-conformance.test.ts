@@ -582,6 +582,17 @@ export function storeConformance(name: string, openStore: OpenStore, { skip = fa
         assert.equal((await user(network, 'ada')).sync.state, 'in_flight');
       });
 
+      test('a finished pull frees its place under the per-network limit as soon as its completion is asked for', async () => {
+        const network = await pullableNetwork();
+        await store.recordPings(network.id, ['ada', 'bob'], T0);
+        const first = await claimOnly('ada', T0, { perNetworkLimit: 1 });
+        // Not awaited: the pull loop refills a slot while the completion is still being written.
+        const completing = complete(first, T0 + 10);
+        const next = await claim(T0 + 10, { perNetworkLimit: 1 });
+        assert.deepEqual(byUser(next), ['bob']);
+        assert.equal(await completing, true);
+      });
+
       test('an expired lease frees its place under the per-network limit', async () => {
         const network = await pullableNetwork();
         await store.recordPings(network.id, ['ada', 'bob'], T0);

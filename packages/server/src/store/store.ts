@@ -118,7 +118,11 @@ export interface Store {
    * whose pings have stopped are pulled first.
    */
   recordPings(networkId: number, userIds: readonly string[], now: number): Promise<void>;
-  /** Leases due pulls, fairly across networks; requeues pulls whose lease expired. */
+  /**
+   * Leases due pulls, fairly across networks; requeues pulls whose lease
+   * expired. Sees every completePull and releaseLeases called before it, even
+   * those not yet resolved: a finished pull's place is free for this claim.
+   */
   claimDue(options: ClaimOptions): Promise<ClaimedPull[]>;
   /** Applies a finished pull; false when the lease was lost (nothing changed). */
   completePull(claim: ClaimedPull, completion: PullCompletion, now: number): Promise<boolean>;

@@ -54,9 +54,9 @@ export class PullWorker {
   /**
    * Pulls whose request is still out: the concurrency limit counts these.
    * A slot frees up once the answer's completion is queued to the store, so
-   * waiting for the commit does not hold back the next pull; the store
-   * applies writes in order, so the claim that refills the slot already sees
-   * the completion (and the per-network count in the database stays exact).
+   * waiting for the commit does not hold back the next pull; the claim that
+   * refills the slot already counts the finished pull as out of flight
+   * (Store.claimDue), so the per-network limit stays exact.
    */
   private fetching = 0;
   private readonly wakeup = new Wakeup();

@@ -71,6 +71,36 @@ const MIGRATIONS: readonly string[] = [
   /* 2 */ `
   ALTER TABLE users ADD COLUMN queued_at bigint;
   `,
+  /* 3: the first steps of a claim in one round trip (postgres-store.ts, claimIn). */ `
+  CREATE FUNCTION p4p_lock_due_networks(p_now bigint, p_skip integer[], p_lock_key integer, p_finished text[])
+  RETURNS TABLE (due_network_id integer, in_flight bigint)
+  LANGUAGE plpgsql VOLATILE AS $$
+  DECLARE
+    v_ids integer[];
+    v_id integer;
+  BEGIN
+    -- A dead process's leases come back once they expire; rows another claimer is requeueing are skipped.
+    WITH expired AS MATERIALIZED (
+      SELECT e.network_id, e.user_id FROM users e WHERE e.state = 'in_flight' AND e.lease_until <= p_now FOR UPDATE SKIP LOCKED)
+    UPDATE users u SET state = 'waiting', due_at = u.lease_until, lease_id = NULL, lease_until = NULL
+    FROM expired x WHERE u.network_id = x.network_id AND u.user_id = x.user_id;
+
+    SELECT array_agg(n.id ORDER BY n.id) INTO v_ids FROM networks n
+    WHERE n.pull_url_template IS NOT NULL AND NOT (n.id = ANY(p_skip)) AND EXISTS (
+      SELECT 1 FROM users d WHERE d.network_id = n.id AND d.state IN ('waiting', 'retrying') AND d.due_at <= p_now);
+    IF v_ids IS NULL THEN RETURN; END IF;
+
+    -- Claimers of a network take turns, locking in id order so that they cannot deadlock. Each statement of a
+    -- volatile function reads a fresh snapshot, so the counts below include the leases of the claimer waited for.
+    FOREACH v_id IN ARRAY v_ids LOOP
+      PERFORM pg_advisory_xact_lock(p_lock_key, v_id);
+    END LOOP;
+    -- Pulls in flight, but for the finished ones whose completion the caller has not committed yet.
+    RETURN QUERY
+      SELECT id, (SELECT count(*) FROM users f WHERE f.network_id = id AND f.state = 'in_flight' AND NOT (f.lease_id = ANY(p_finished)))
+      FROM unnest(v_ids) AS id ORDER BY id;
+  END $$;
+  `,
 ];
 
 /** The latest schema version this p4p knows. */

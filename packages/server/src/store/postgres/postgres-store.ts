@@ -97,6 +97,13 @@ export class PostgresStore implements Store {
   private readonly pings: GroupCommit<PingItem>;
   private readonly completions: GroupCommit<CompletionItem, boolean>;
   private readonly networks = new NetworkCache();
+  /**
+   * Leases of pulls that are over but whose completion is not committed yet.
+   * A claim does not count them as in flight: the Store contract frees a
+   * finished pull's place at once, and waiting for the commit would delay
+   * every claim behind a batch of completions.
+   */
+  private readonly finishedLeases = new Set<string>();
   /** Rotates which network is served first, for fairness between networks. */
   private claimRotation = Math.floor(Math.random() * 1000);
 
@@ -258,33 +265,20 @@ export class PostgresStore implements Store {
     return this.transaction((client) => this.claimIn(client, options), { durable: true });
   }
 
+  /**
+   * One claim in four round trips: BEGIN, the function of migration 3 (it
+   * requeues expired leases, finds the networks with due users, locks them and
+   * counts their pulls in flight but for `finishedLeases`), a lease per
+   * network, COMMIT.
+   */
   private async claimIn(client: pg.PoolClient, { now, limit, perNetworkLimit, leaseMs, skipNetworkIds }: ClaimOptions): Promise<ClaimedPull[]> {
-    // A dead process's leases come back once they expire; rows another claimer is requeueing are skipped.
-    await client.query(
-      `WITH expired AS MATERIALIZED (
-         SELECT network_id, user_id FROM users WHERE state = 'in_flight' AND lease_until <= $1 FOR UPDATE SKIP LOCKED)
-       UPDATE users u SET state = 'waiting', due_at = u.lease_until, lease_id = NULL, lease_until = NULL
-       FROM expired e WHERE u.network_id = e.network_id AND u.user_id = e.user_id`,
-      [now],
-    );
-    const { rows: due } = await client.query<NetworkRow>(
-      `SELECT * FROM networks n WHERE n.pull_url_template IS NOT NULL AND NOT (n.id = ANY($2::integer[])) AND EXISTS (
-         SELECT 1 FROM users u WHERE u.network_id = n.id AND u.${QUEUED} AND u.due_at <= $1)
-       ORDER BY n.id`,
-      [now, [...(skipNetworkIds ?? [])]],
+    const { rows: due } = await client.query<NetworkRow & { in_flight: number }>(
+      `SELECT n.*, c.in_flight FROM p4p_lock_due_networks($1, $2::integer[], $3, $4::text[]) c JOIN networks n ON n.id = c.due_network_id ORDER BY n.id`,
+      [now, [...(skipNetworkIds ?? [])], CLAIM_LOCK_KEY, [...this.finishedLeases]],
     );
     if (due.length === 0) return [];
     const networks = due.map(networkFromRow);
-    // Claimers of a network take turns (locks taken in id order, so they cannot deadlock); the counts below are then exact.
-    await client.query(
-      'SELECT pg_advisory_xact_lock($1, id) FROM (SELECT unnest($2::integer[]) AS id ORDER BY 1) AS locked',
-      [CLAIM_LOCK_KEY, networks.map((n) => n.id)],
-    );
-    const { rows: counts } = await client.query<{ network_id: number; n: number }>(
-      `SELECT network_id, count(*) AS n FROM users WHERE state = 'in_flight' AND network_id = ANY($1::integer[]) GROUP BY network_id`,
-      [networks.map((n) => n.id)],
-    );
-    const inFlight = new Map(counts.map((row) => [row.network_id, row.n]));
+    const inFlight = new Map(due.map((row) => [row.id, row.in_flight]));
     const claimed: ClaimedPull[] = [];
     const shares = fairShares(networks, this.claimRotation++, inFlight, perNetworkLimit, limit);
     for (let step = shares.next(); !step.done; ) {
@@ -322,6 +316,7 @@ export class PostgresStore implements Store {
 
   async completePull(claim: ClaimedPull, completion: PullCompletion, now: number): Promise<boolean> {
     const item = { claim, completion, now };
+    this.finishedLeases.add(claim.leaseId);
     try {
       const [applied] = await this.completions.add([item]);
       return applied!;
@@ -330,6 +325,8 @@ export class PostgresStore implements Store {
       // A batch fails whole and nothing of it was applied: alone, only the completion at fault fails again.
       const [applied] = await this.transaction((client) => this.writeCompletions(client, [item]));
       return applied!;
+    } finally {
+      this.finishedLeases.delete(claim.leaseId);
     }
   }
 
