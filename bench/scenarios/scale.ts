@@ -15,6 +15,8 @@ interface AtSize {
   seedSeconds: number;
 }
 
+/** Pull rate rounds at each size, the best kept: one round of 10,000 pulls lasts 2–3 s, short enough for a slow moment to halve it. */
+const PULL_ROUNDS = 2;
 /** Pinged users of the ingest load, drawn at random (with repeats) from the stored ones. */
 const INGEST_USER_DRAWS = 300_000;
 let epoch = 0;
@@ -45,8 +47,12 @@ async function measureAtSize(endpoint: PullEndpointProcess, settings: BenchSetti
     const serve = await P4pServe.start(store, key);
     let figures: Omit<AtSize, 'databaseBytes' | 'seedSeconds'>;
     try {
-      await endpoint.control({ epoch: ++epoch });
-      const pullsPerSecond = await productPullsPerSecond(serve, endpoint, sampleUsers(profiles, Math.min(profiles, settings.scalePullUsers)));
+      let pullsPerSecond = 0;
+      for (let round = 0; round < PULL_ROUNDS; round++) {
+        await endpoint.control({ epoch: ++epoch });
+        const rate = await productPullsPerSecond(serve, endpoint, sampleUsers(profiles, Math.min(profiles, settings.scalePullUsers)));
+        pullsPerSecond = Math.max(pullsPerSecond, rate);
+      }
       await endpoint.control({ hold: true, reset: true });
       const userIds = Array.from({ length: INGEST_USER_DRAWS }, () => `p${Math.floor(Math.random() * profiles)}`);
       await pingLoad(targetOf(serve), { durationSeconds: settings.warmupSeconds, userPrefix: '', userIds });
@@ -72,7 +78,8 @@ export async function scaleRows(endpoint: PullEndpointProcess, settings: BenchSe
   const base = SCALE_BASELINE_PROFILES.toLocaleString('en-US');
   return [
     ratioRow(`9 scale: ingest at ${size} profiles ÷ at ${base}`, 'pings/s', large.pingsPerSecond, small.pingsPerSecond, '>=', 0.8),
-    ratioRow(`9 scale: pulls at ${size} profiles ÷ at ${base}`, 'pulls/s', large.pullsPerSecond, small.pullsPerSecond, '>=', 0.8),
+    ratioRow(`9 scale: pulls at ${size} profiles ÷ at ${base}`, 'pulls/s', large.pullsPerSecond, small.pullsPerSecond, '>=', 0.8,
+      `best of ${PULL_ROUNDS} rounds of ${settings.scalePullUsers.toLocaleString('en-US')} changed profiles at each size`),
     boundRow(`9 scale: server peak RSS at ${size} profiles`, 'MB', large.peakRssBytes / MB, '<=', 300, `at ${base}: ${Math.round(small.peakRssBytes / MB)} MB`),
     infoRow(`9 scale: database on disk at ${size} profiles`, 'MB', large.databaseBytes / MB,
       `at ${base}: ${(small.databaseBytes / MB).toFixed(1)} MB; seeded in ${large.seedSeconds.toFixed(0)} s through the store API`),
