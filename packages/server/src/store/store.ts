@@ -120,8 +120,8 @@ export interface Store {
   recordPings(networkId: number, userIds: readonly string[], now: number): Promise<void>;
   /**
    * Leases due pulls, fairly across networks; requeues pulls whose lease
-   * expired. Sees every completePull and releaseLeases called before it, even
-   * those not yet resolved: a finished pull's place is free for this claim.
+   * expired. A pull whose completePull was called before this claim no longer
+   * counts as in flight, even while that call has not resolved yet.
    */
   claimDue(options: ClaimOptions): Promise<ClaimedPull[]>;
   /** Applies a finished pull; false when the lease was lost (nothing changed). */
