@@ -584,7 +584,8 @@ export function storeConformance(name: string, openStore: OpenStore, { skip = fa
 
       test('a finished pull frees its place under the per-network limit as soon as its completion is asked for', async () => {
         const network = await pullableNetwork();
-        await store.recordPings(network.id, ['ada', 'bob'], T0);
+        await store.recordPings(network.id, ['ada'], T0);
+        await store.recordPings(network.id, ['bob'], T0 + 1);
         const first = await claimOnly('ada', T0, { perNetworkLimit: 1 });
         // Not awaited: the pull loop refills a slot while the completion is still being written.
         const completing = complete(first, T0 + 10);

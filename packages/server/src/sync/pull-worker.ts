@@ -56,7 +56,7 @@ export class PullWorker {
    * A slot frees up once the answer's completion is queued to the store, so
    * waiting for the commit does not hold back the next pull; the claim that
    * refills the slot already counts the finished pull as out of flight
-   * (Store.claimDue), so the per-network limit stays exact.
+   * (Store.claimDue), so the per-network limit counts requests out.
    */
   private fetching = 0;
   private readonly wakeup = new Wakeup();

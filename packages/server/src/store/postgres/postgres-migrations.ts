@@ -74,7 +74,10 @@ const MIGRATIONS: readonly string[] = [
   /* 3: the first steps of a claim in one round trip (postgres-store.ts, claimIn). */ `
   CREATE FUNCTION p4p_lock_due_networks(p_now bigint, p_skip integer[], p_lock_key integer, p_finished text[])
   RETURNS TABLE (due_network_id integer, in_flight bigint)
-  LANGUAGE plpgsql VOLATILE AS $$
+  LANGUAGE plpgsql VOLATILE
+  -- The tables of the schema it was created in, whatever the caller's search_path.
+  SET search_path FROM CURRENT
+  AS $$
   DECLARE
     v_ids integer[];
     v_id integer;
@@ -90,15 +93,17 @@ const MIGRATIONS: readonly string[] = [
       SELECT 1 FROM users d WHERE d.network_id = n.id AND d.state IN ('waiting', 'retrying') AND d.due_at <= p_now);
     IF v_ids IS NULL THEN RETURN; END IF;
 
-    -- Claimers of a network take turns, locking in id order so that they cannot deadlock. Each statement of a
-    -- volatile function reads a fresh snapshot, so the counts below include the leases of the claimer waited for.
+    -- Claimers of a network take turns, locking in id order so that they cannot deadlock. Under READ COMMITTED
+    -- (every p4p transaction) each statement of a volatile function reads a fresh snapshot, so the counts below
+    -- include the leases of the claimer waited for.
     FOREACH v_id IN ARRAY v_ids LOOP
       PERFORM pg_advisory_xact_lock(p_lock_key, v_id);
     END LOOP;
     -- Pulls in flight, but for the finished ones whose completion the caller has not committed yet.
     RETURN QUERY
-      SELECT id, (SELECT count(*) FROM users f WHERE f.network_id = id AND f.state = 'in_flight' AND NOT (f.lease_id = ANY(p_finished)))
-      FROM unnest(v_ids) AS id ORDER BY id;
+      SELECT t.nid, (SELECT count(*) FROM users f
+                     WHERE f.network_id = t.nid AND f.state = 'in_flight' AND (f.lease_id = ANY(p_finished)) IS NOT TRUE)
+      FROM unnest(v_ids) AS t(nid) ORDER BY t.nid;
   END $$;
   `,
 ];

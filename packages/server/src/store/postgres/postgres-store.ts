@@ -166,7 +166,8 @@ export class PostgresStore implements Store {
       throw normalise(error);
     }
     try {
-      await client.query(`BEGIN; SET LOCAL synchronous_commit = ${durable ? 'on' : 'off'}`);
+      // READ COMMITTED whatever the database's default: the claim's counts rely on each statement's fresh snapshot.
+      await client.query(`BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL synchronous_commit = ${durable ? 'on' : 'off'}`);
       const result = await work(client);
       await client.query('COMMIT');
       client.release();
@@ -266,10 +267,10 @@ export class PostgresStore implements Store {
   }
 
   /**
-   * One claim in four round trips: BEGIN, the function of migration 3 (it
-   * requeues expired leases, finds the networks with due users, locks them and
-   * counts their pulls in flight but for `finishedLeases`), a lease per
-   * network, COMMIT.
+   * A claim is BEGIN, the function of migration 3 (it requeues expired
+   * leases, finds the networks with due users, locks them and counts their
+   * pulls in flight but for `finishedLeases`), one lease statement per fair
+   * share, COMMIT: four round trips when one network has due users.
    */
   private async claimIn(client: pg.PoolClient, { now, limit, perNetworkLimit, leaseMs, skipNetworkIds }: ClaimOptions): Promise<ClaimedPull[]> {
     const { rows: due } = await client.query<NetworkRow & { in_flight: number }>(
