@@ -11,7 +11,6 @@ export const HS256_HEADER_B64 = 'eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9';
 export const HS256_HEADER_B64_ALG_FIRST = 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9';
 
 /** An HMAC-SHA256 MAC is 32 bytes: 43 base64url characters without padding. */
-export const HS256_SIGNATURE_BYTES = 32;
 export const HS256_SIGNATURE_CHARS = 43;
 
 /** Three base64url parts without padding; the signature may be empty here so that an unsigned token gets a precise message. */

@@ -17,8 +17,8 @@ export interface ParsedToken {
   claims: TokenClaims;
   /** `header.payload` exactly as received: the bytes the MAC covers. */
   signingInput: string;
-  /** The decoded 32-byte MAC. */
-  signature: Buffer;
+  /** The MAC as received: 43 base64url characters, in the one canonical spelling of 32 bytes. */
+  signature: string;
   /** The standard `exp` claim (Unix seconds) when the token has one; enforced as well as `expires`. */
   exp: number | undefined;
 }
@@ -109,7 +109,7 @@ function readClaims(
     ok: true,
     claims,
     signingInput,
-    signature: Buffer.from(signaturePart, 'base64url'),
+    signature: signaturePart,
     exp: exp as number | undefined,
   };
 }

@@ -11,8 +11,8 @@
  *    every other value are refused before any key is touched); `typ`, when
  *    present, must be JWT (case-insensitive, RFC 7515); `crit` is refused.
  * 2. {@link verifyToken} checks, in this order: the MAC against each key given
- *    (current, then previous during a key rotation; 32-byte constant-time
- *    compares), `domain === networkName` exactly, then expiry.
+ *    (current, then previous during a key rotation; constant-time compares),
+ *    `domain === networkName` exactly, then expiry.
  *
  * Decisions:
  * - Expiry is the Livefyre `expires` claim, which every official library
@@ -27,13 +27,16 @@
  *   32-byte MAC, so a signed token cannot be re-spelled into a second valid one.
  * - An empty key never verifies anything (it would make tokens forgeable).
  * - Keys are cached as KeyObjects; verify does one JSON.parse (of the payload;
- *   the two usual header spellings are recognised without decoding).
+ *   the two usual header spellings are recognised without decoding). The MAC
+ *   is computed as base64url and compared with the token's own characters:
+ *   a binary digest costs Node an unpooled Buffer, and the signature a
+ *   decode, together about a third of a verify (docs/benchmarks.md, row 4).
  * - Messages say what to fix and may quote short printable claim values read
  *   from the token (alg, typ, domain), never the token or a key.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { hmacKeyFor } from './hmac-key.js';
-import { HS256_SIGNATURE_BYTES } from './jwt-format.js';
+import { HS256_SIGNATURE_CHARS } from './jwt-format.js';
 import type { ParsedToken } from './parse-token.js';
 import { SYSTEM_USER_ID, type TokenClaims } from './token-claims.js';
 import { describeUntrusted, tokenFailure, type TokenFailure } from './token-errors.js';
@@ -99,14 +102,25 @@ export function isSystemUser(claims: TokenClaims, owners: readonly string[] = []
 
 function signatureMatches(parsed: ParsedToken, keys: readonly string[]): boolean {
   const { signature, signingInput } = parsed;
-  if (signature?.length !== HS256_SIGNATURE_BYTES || typeof signingInput !== 'string') return false;
+  if (typeof signature !== 'string' || signature.length !== HS256_SIGNATURE_CHARS || typeof signingInput !== 'string') return false;
   for (const key of keys) {
     // An empty key is a configuration error and would make every token forgeable.
     if (typeof key !== 'string' || key.length === 0) continue;
-    const mac = createHmac('sha256', hmacKeyFor(key)).update(signingInput).digest();
-    if (timingSafeEqual(mac, signature)) return true;
+    const mac = createHmac('sha256', hmacKeyFor(key)).update(signingInput).digest('base64url');
+    if (sameInConstantTime(mac, signature)) return true;
   }
   return false;
+}
+
+/**
+ * Compares two strings of equal length without stopping at the first
+ * difference, so the time taken says nothing about how much of a forged MAC
+ * was right (what crypto.timingSafeEqual does for Buffers, without making two).
+ */
+function sameInConstantTime(a: string, b: string): boolean {
+  let difference = a.length ^ b.length;
+  for (let i = 0; i < a.length; i++) difference |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return difference === 0;
 }
 
 function expired(
