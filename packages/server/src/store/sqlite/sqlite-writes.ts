@@ -228,6 +228,7 @@ export class SqliteWrites {
   private completePull({ lease, completion, now }: WriteRequests['completePull']): boolean {
     const { networkId, userId, leaseId } = lease;
     const { attempt, newVersion, retryAt } = completion;
+    const profile = newVersion === null ? null : JSON.stringify(newVersion.profile);
     const updated = this.sql.complete.run({
       networkId,
       userId,
@@ -238,7 +239,7 @@ export class SqliteWrites {
       succeeded: attempt.outcome === 'ok' || attempt.outcome === 'unchanged' ? 1 : 0,
       outcome: attempt.outcome,
       message: attempt.message,
-      profile: newVersion === null ? null : JSON.stringify(newVersion.profile),
+      profile,
     });
     if (updated.changes === 0) return false;
     this.sql.insertAttempt.run({
@@ -258,7 +259,7 @@ export class SqliteWrites {
         networkId,
         userId,
         lease.currentVersion + 1,
-        JSON.stringify(newVersion.profile),
+        profile!,
         JSON.stringify(newVersion.changed),
         now,
       );
