@@ -204,10 +204,14 @@ describe('signToken and verifyToken', () => {
     assert.deepEqual(result.ok && Object.keys(result.claims), ['domain', 'user_id', 'display_name', 'expires']);
   });
 
-  it('never throws on a hand-built ParsedToken with a bad signature buffer', () => {
+  it('never throws on a hand-built ParsedToken with a bad signature', () => {
     const good = parsed(signToken(claims(), KEY));
-    const bad = { ...good, signature: Buffer.alloc(5) };
-    assertFailure(verifyToken(bad, { keys: [KEY], networkName: NETWORK, nowMs: NOW_MS }), 'token_invalid', /signature/);
+    const options = { keys: [KEY], networkName: NETWORK, nowMs: NOW_MS };
+    assertFailure(verifyToken({ ...good, signature: 'abcde' }, options), 'token_invalid', /signature/);
+    // Right length, one character off at the end: the compare reads every character.
+    const lastOff = good.signature.slice(0, -1) + (good.signature.endsWith('A') ? 'E' : 'A');
+    assertFailure(verifyToken({ ...good, signature: lastOff }, options), 'token_invalid', /signature/);
+    assert.equal(verifyToken(good, options).ok, true);
   });
 });
 
