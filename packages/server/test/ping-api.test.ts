@@ -84,6 +84,20 @@ describe('ping API', () => {
       }
     }
 
+    for (const contentType of ['text/plain', 'application/octet-stream', 'application/json', 'application/x-www-form-urlencoded']) {
+      test(`an empty ${contentType} body with the token in the query → 200, and the user is recorded`, async () => {
+        const net = await registeredNetwork();
+        const userId = `empty-${contentType.replace(/\W/g, '')}`;
+        const response = await harness.request(`/api/v3_0/user/${userId}/refresh?lftoken=${net.token()}`, {
+          method: 'POST',
+          headers: { 'content-type': contentType },
+          body: '',
+        });
+        await expectOkJson(response);
+        assert.equal((await readJson(harness, net, `/api/v3.0/user/${userId}/profile`)).status, 200);
+      });
+    }
+
     test('a user id of exactly 255 characters of every allowed kind is accepted', async () => {
       const net = await registeredNetwork();
       const userId = 'Az09_.-'.repeat(37).slice(0, 254) + 'x';

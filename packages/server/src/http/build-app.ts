@@ -14,7 +14,6 @@ const FRAMEWORK_ERRORS: Record<string, ApiErrorCode> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'body_too_large',
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
   FST_ERR_CTP_INVALID_JSON_BODY: 'invalid_body',
-  FST_ERR_CTP_EMPTY_JSON_BODY: 'invalid_body',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'invalid_body',
 };
 
@@ -43,6 +42,26 @@ function answerRouterError(error: FastifyError, request: FastifyRequest, reply: 
 }
 
 /**
+ * Only form-encoded and JSON bodies carry tokens: a body of another type gets
+ * 415 rather than being ignored. An empty body is no body whatever its type,
+ * so a client that sends the token in the query or a header with, say,
+ * `Content-Type: text/plain` or `application/json` and nothing after it is
+ * answered as if it had sent no body at all.
+ */
+function acceptEmptyBodies(app: FastifyInstance): void {
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser(['application/json', 'text/plain']);
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') done(null, undefined);
+    else parseJson(request, body as string, done);
+  });
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => {
+    if ((body as Buffer).length === 0) done(null, undefined);
+    else done(new ApiError('unsupported_media_type'), undefined);
+  });
+}
+
+/**
  * The HTTP API, without a listening socket: `serve` listens on it, tests call
  * it over loopback. One log line per request, tokens redacted.
  */
@@ -57,9 +76,8 @@ export async function buildApp(context: AppContext, log: Logger): Promise<Fastif
     // Errors the router raises before any route runs get the same { code, message } answers.
     frameworkErrors: (error, request, reply) => void answerRouterError(error as FastifyError, request as FastifyRequest, reply as FastifyReply),
   });
-  // Only form-encoded and JSON bodies carry tokens: other types get 415 instead of being ignored.
-  app.removeContentTypeParser('text/plain');
   await app.register(formBody, { bodyLimit: MAX_BODY_BYTES });
+  acceptEmptyBodies(app);
 
   app.decorateRequest('audit', null as never);
   app.addHook('onRequest', async (request) => {
