@@ -105,9 +105,19 @@ describe('p4p network list', () => {
     const json = await runCli(['network', 'list', '--json', '--data', data]);
     assert.equal(json.code, 0, json.stderr);
     assert.deepEqual(JSON.parse(json.stdout), [
-      { name: 'a.fyre.co', pull_profile_url: null, owners: ['admin'] },
-      { name: 'b.fyre.co', pull_profile_url: null, owners: [] },
+      { name: 'a.fyre.co', pull_profile_url: null, owners: ['admin'], previous_key_verifies: false },
+      { name: 'b.fyre.co', pull_profile_url: null, owners: [], previous_key_verifies: false },
     ]);
+  });
+
+  test('shows a network whose key rotation is under way', async () => {
+    const data = dataDirs.make();
+    await createNetwork(data, 'r.fyre.co');
+    assert.equal((await runCli(['network', 'rotate-key', 'r.fyre.co', '--data', data])).code, 0);
+    const plain = await runCli(['network', 'list', '--data', data]);
+    assert.match(plain.stdout, /^r\.fyre\.co\s.*previous key still verifies/m);
+    const json = await runCli(['network', 'list', '--json', '--data', data]);
+    assert.equal((JSON.parse(json.stdout) as Array<{ previous_key_verifies: boolean }>)[0]?.previous_key_verifies, true);
   });
 });
 
@@ -141,7 +151,9 @@ describe('--help', () => {
       args: ['serve'],
       mentions: ['--port', '--host', '--data', '--database', 'P4P_DATABASE_URL', '--role', '--allow-private-targets', '--pull-timeout-ms', 'P4P_PORT'],
     },
-    { args: ['network'], mentions: ['create', 'list'] },
+    { args: ['network'], mentions: ['create', 'list', 'rotate-key', 'drop-previous-key'] },
+    { args: ['network', 'rotate-key'], mentions: ['--key', '--data', '--database', '--json'] },
+    { args: ['network', 'drop-previous-key'], mentions: ['--data', '--database'] },
     { args: ['network', 'create'], mentions: ['--key', '--owner', '--data', '--database', '--json'] },
     { args: ['network', 'list'], mentions: ['--data', '--database', '--json'] },
     { args: ['token'], mentions: ['system'] },
@@ -262,6 +274,37 @@ describe('p4p with a running serve', () => {
       return stored?.version === 1 && stored;
     }, { what: 'ada to be pulled by the running serve' });
     assert.equal(profile.profile?.display_name, 'Ada L.');
+  });
+
+  test('a key rotation while serve runs: both keys verify until drop-previous-key, then only the new one', async () => {
+    const oldKey = await createNetwork(data, 'rotate.fyre.co');
+    await serve.registerPullUrl('rotate.fyre.co', oldKey, endpoint.template);
+    const rotated = await runCli(['network', 'rotate-key', 'rotate.fyre.co', '--json', '--data', data]);
+    assert.equal(rotated.code, 0, rotated.stderr);
+    const { key: newKey } = JSON.parse(rotated.stdout) as { key: string };
+    assert.notEqual(newKey, oldKey);
+    const pingStatus = async (key: string): Promise<number> => {
+      const response = await serve.request('/api/v3_0/user/rot/refresh', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ lftoken: buildSystemToken('rotate.fyre.co', key, 600) }),
+      });
+      await response.arrayBuffer();
+      return response.status;
+    };
+    // The serve keeps networks for up to a second: wait for it to see the change.
+    await waitFor(async () => (await pingStatus(newKey)) === 200, { what: 'the new key to verify' });
+    assert.equal(await pingStatus(oldKey), 200, 'the previous key still verifies during the rotation');
+    const signed = parseToken((await runCli(['token', 'system', '--network', 'rotate.fyre.co', '--data', data])).stdout.trim());
+    assert.ok(signed.ok, 'token system prints a token');
+    const signedBy = (key: string): boolean => verifyToken(signed, { keys: [key], networkName: 'rotate.fyre.co', nowMs: Date.now() }).ok;
+    assert.ok(signedBy(newKey) && !signedBy(oldKey), 'the new key signs');
+
+    const dropped = await runCli(['network', 'drop-previous-key', 'rotate.fyre.co', '--data', data]);
+    assert.equal(dropped.code, 0, dropped.stderr);
+    assert.match(dropped.stdout, /no longer verifies/);
+    await waitFor(async () => (await pingStatus(oldKey)) === 403, { what: 'the previous key to be refused' });
+    assert.equal(await pingStatus(newKey), 200);
   });
 
   test('p4p ping --url answers with the 200 body', async () => {

@@ -43,18 +43,22 @@ describe('p4p on PostgreSQL', { skip }, () => {
     ]);
   });
 
-  test('network create, list and token system work with --database and with P4P_DATABASE_URL', async () => {
+  test('network create, list, rotate-key and token system work with --database and with P4P_DATABASE_URL', async () => {
     const { url } = await freshDatabase();
     const created = await runCli(['network', 'create', 'pg.fyre.co', '--json', '--owner', 'ops'], { P4P_DATABASE_URL: url });
     assert.equal(created.code, 0, created.stderr);
     const { key } = JSON.parse(created.stdout) as { key: string };
     const listed = await runCli(['network', 'list', '--json', '--database', url]);
-    assert.deepEqual(JSON.parse(listed.stdout), [{ name: 'pg.fyre.co', pull_profile_url: null, owners: ['ops'] }]);
+    assert.deepEqual(JSON.parse(listed.stdout), [{ name: 'pg.fyre.co', pull_profile_url: null, owners: ['ops'], previous_key_verifies: false }]);
     const token = await runCli(['token', 'system', '--network', 'pg.fyre.co', '--database', url]);
     assert.equal(token.code, 0, token.stderr);
     const parsed = parseToken(token.stdout.trim());
     assert.ok(parsed.ok, `not a token: ${JSON.stringify(parsed)}`);
     assert.ok(verifyToken(parsed, { keys: [key], networkName: 'pg.fyre.co', nowMs: Date.now() }).ok, 'signed with the stored key');
+    const rotated = await runCli(['network', 'rotate-key', 'pg.fyre.co', '--json', '--database', url]);
+    assert.equal(rotated.code, 0, rotated.stderr);
+    const rotating = await runCli(['network', 'list', '--json', '--database', url]);
+    assert.equal((JSON.parse(rotating.stdout) as Array<{ previous_key_verifies: boolean }>)[0]?.previous_key_verifies, true);
     const duplicate = await runCli(['network', 'create', 'pg.fyre.co', '--database', url]);
     assert.equal(duplicate.code, 1);
     assert.match(duplicate.stderr, /network pg\.fyre\.co already exists in postgres:\/\/postgres@127\.0\.0\.1:5432\/p4p_serve_/);

@@ -182,6 +182,25 @@ export function storeConformance(name: string, openStore: OpenStore, { skip = fa
         const network = await store.getNetwork('acme');
         assert.deepEqual(network, { ...created, pullUrlTemplate: template, updatedAt: T0 + 5_000 });
       });
+
+      test('rotateNetworkKey: the new key signs (first), the one before still verifies; two keys at most', async () => {
+        const created = await store.createNetwork({ name: 'acme', key: 'key-1' }, T0);
+        const other = await store.createNetwork({ name: 'beta', key: 'key-b' }, T0);
+        await store.rotateNetworkKey(created.id, 'key-2', T0 + 1_000);
+        assert.deepEqual(await store.getNetwork('acme'), { ...created, keys: ['key-2', 'key-1'], updatedAt: T0 + 1_000 });
+        await store.rotateNetworkKey(created.id, 'key-3', T0 + 2_000);
+        assert.deepEqual((await store.getNetwork('acme'))?.keys, ['key-3', 'key-2']);
+        assert.deepEqual(await store.getNetwork('beta'), other, 'another network is untouched');
+      });
+
+      test('dropPreviousKey ends the rotation, and says whether there was a previous key', async () => {
+        const created = await store.createNetwork({ name: 'acme', key: 'key-1' }, T0);
+        assert.equal(await store.dropPreviousKey(created.id, T0 + 500), false);
+        assert.deepEqual(await store.getNetwork('acme'), created, 'nothing to drop changes nothing');
+        await store.rotateNetworkKey(created.id, 'key-2', T0 + 1_000);
+        assert.equal(await store.dropPreviousKey(created.id, T0 + 2_000), true);
+        assert.deepEqual(await store.getNetwork('acme'), { ...created, keys: ['key-2'], updatedAt: T0 + 2_000 });
+      });
     });
 
     describe('recordPings', () => {

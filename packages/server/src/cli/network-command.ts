@@ -4,9 +4,10 @@ import { NetworkExistsError } from '../store/store.js';
 import { USER_ID_PATTERN } from '../tokens/token-claims.js';
 import { CliError } from './cli-error.js';
 import { dataOption, databaseOption, describeLocation, withStore, type StoreLocation } from './options.js';
+import { findNetwork } from './token-command.js';
 
 export function networkCommand(): Command {
-  const network = new Command('network').description('create and list networks (tenants)');
+  const network = new Command('network').description('create and list networks (tenants), rotate their keys');
 
   network
     .command('create')
@@ -45,10 +46,56 @@ export function networkCommand(): Command {
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean } & StoreLocation) => {
       const networks = await withStore(options, (store) => store.listNetworks());
-      const rows = networks.map((n) => ({ name: n.name, pull_profile_url: n.pullUrlTemplate, owners: n.owners }));
+      const rows = networks.map((n) => ({
+        name: n.name,
+        pull_profile_url: n.pullUrlTemplate,
+        owners: n.owners,
+        previous_key_verifies: n.keys.length > 1,
+      }));
       if (options.json) console.log(JSON.stringify(rows));
       else if (rows.length === 0) console.log(`no networks in ${describeLocation(options)}; create one with: p4p network create NAME`);
-      else for (const row of rows) console.log(`${row.name}\t${row.pull_profile_url ?? '(no pull URL yet)'}`);
+      else {
+        for (const row of rows) {
+          const rotating = row.previous_key_verifies ? '\t(key rotation: the previous key still verifies)' : '';
+          console.log(`${row.name}\t${row.pull_profile_url ?? '(no pull URL yet)'}${rotating}`);
+        }
+      }
+    });
+
+  network
+    .command('rotate-key')
+    .description(
+      'start a key rotation: a new key (random 256-bit unless --key is given) signs from now on, ' +
+        'and the current key keeps verifying until drop-previous-key; prints the new key',
+    )
+    .argument('<name>', 'network name')
+    .addOption(new Option('--key <key>', 'the new network key (printable, no spaces; 16+ characters recommended)'))
+    .addOption(dataOption())
+    .addOption(databaseOption())
+    .option('--json', 'print JSON')
+    .action(async (name: string, options: { key?: string; json?: boolean } & StoreLocation) => {
+      const problem = options.key === undefined ? null : networkKeyProblem(options.key);
+      if (problem !== null) throw new CliError(problem);
+      const key = options.key ?? generateNetworkKey();
+      const current = await findNetwork(options, name);
+      if (current.keys.includes(key)) throw new CliError(`--key is already a key of network ${name}; a rotation needs a new one`);
+      const weak = weakKeyWarning(key);
+      if (weak !== null) process.stderr.write(`p4p: ${weak}\n`);
+      await withStore(options, (store) => store.rotateNetworkKey(current.id, key, Date.now()));
+      if (options.json) console.log(JSON.stringify({ name, key, previous_key_verifies: true }));
+      else console.log(`network ${name}\nkey     ${key}\nthe previous key still verifies; once every token uses the new one: p4p network drop-previous-key ${name}`);
+    });
+
+  network
+    .command('drop-previous-key')
+    .description('end a key rotation: only the current key verifies tokens from now on')
+    .argument('<name>', 'network name')
+    .addOption(dataOption())
+    .addOption(databaseOption())
+    .action(async (name: string, options: StoreLocation) => {
+      const current = await findNetwork(options, name);
+      const dropped = await withStore(options, (store) => store.dropPreviousKey(current.id, Date.now()));
+      console.log(dropped ? `network ${name}: the previous key no longer verifies` : `network ${name} had no previous key; nothing changed`);
     });
 
   return network;

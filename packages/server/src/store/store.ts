@@ -108,6 +108,14 @@ export interface Store {
   listNetworks(): Promise<Network[]>;
   /** Sets the pull URL; users retrying against the old one start a fresh cycle, due at `now`. */
   setPullUrlTemplate(networkId: number, template: string, now: number): Promise<void>;
+  /**
+   * Key rotation (spec §2): `newKey` signs from now on, and the key that
+   * signed until now still verifies, as the previous key; an older previous
+   * key is dropped (a network holds two keys at most).
+   */
+  rotateNetworkKey(networkId: number, newKey: string, now: number): Promise<void>;
+  /** Ends a key rotation: only the current key verifies. False when there was no previous key. */
+  dropPreviousKey(networkId: number, now: number): Promise<boolean>;
 
   /**
    * Records pings; resolves only once they are durable. Coalesces per user: a

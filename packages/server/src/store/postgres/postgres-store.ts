@@ -228,6 +228,23 @@ export class PostgresStore implements Store {
     this.networks.clear();
   }
 
+  async rotateNetworkKey(networkId: number, newKey: string, now: number): Promise<void> {
+    await this.transaction(
+      (client) => client.query('UPDATE networks SET previous_key = key, key = $1, updated_at = $2 WHERE id = $3', [newKey, now, networkId]),
+      { durable: true },
+    );
+    this.networks.clear();
+  }
+
+  async dropPreviousKey(networkId: number, now: number): Promise<boolean> {
+    const dropped = await this.transaction(
+      (client) => client.query('UPDATE networks SET previous_key = NULL, updated_at = $1 WHERE id = $2 AND previous_key IS NOT NULL', [now, networkId]),
+      { durable: true },
+    );
+    this.networks.clear();
+    return dropped.rowCount! > 0;
+  }
+
   async recordPings(networkId: number, userIds: readonly string[], now: number): Promise<void> {
     if (userIds.length === 0) return;
     await this.pings.add(userIds.map((userId) => ({ networkId, userId, now })));

@@ -131,6 +131,17 @@ export class SqliteStore implements Store {
     this.networks.clear();
   }
 
+  async rotateNetworkKey(networkId: number, newKey: string, now: number): Promise<void> {
+    await this.writer.send('rotateNetworkKey', { networkId, newKey, now });
+    this.networks.clear();
+  }
+
+  async dropPreviousKey(networkId: number, now: number): Promise<boolean> {
+    const dropped = await this.writer.send('dropPreviousKey', { networkId, now });
+    this.networks.clear();
+    return dropped;
+  }
+
   async recordPings(networkId: number, userIds: readonly string[], now: number): Promise<void> {
     await this.writer.send('recordPings', { networkId, userIds, now });
   }

@@ -21,6 +21,8 @@ export interface LeaseRef {
 export interface WriteRequests {
   createNetwork: { input: { name: string; key: string; owners?: string[] }; now: number };
   setPullUrlTemplate: { networkId: number; template: string; now: number };
+  rotateNetworkKey: { networkId: number; newKey: string; now: number };
+  dropPreviousKey: { networkId: number; now: number };
   recordPings: { networkId: number; userIds: readonly string[]; now: number };
   claimDue: ClaimOptions;
   completePull: { lease: LeaseRef; completion: PullCompletion; now: number };
@@ -31,6 +33,8 @@ export interface WriteResults {
   /** null: the name is taken. */
   createNetwork: Network | null;
   setPullUrlTemplate: void;
+  rotateNetworkKey: void;
+  dropPreviousKey: boolean;
   recordPings: void;
   claimDue: ClaimedPull[];
   completePull: boolean;
@@ -47,6 +51,8 @@ export function writeOptionsFor(op: WriteOp): WriteOptions {
       return { weight: op.request.userIds.length, durable: true };
     case 'createNetwork':
     case 'setPullUrlTemplate':
+    case 'rotateNetworkKey':
+    case 'dropPreviousKey':
       return { durable: true };
     default:
       return {};
@@ -80,6 +86,10 @@ export class SqliteWrites {
           SELECT 1 FROM users u WHERE u.network_id = n.id AND u.${QUEUED} AND u.due_at <= ?)`),
       setPullUrl: db.prepare<[string, number, number]>(
         'UPDATE networks SET pull_url_template = ?, updated_at = ? WHERE id = ?',
+      ),
+      rotateKey: db.prepare<[string, number, number]>('UPDATE networks SET previous_key = key, key = ?, updated_at = ? WHERE id = ?'),
+      dropPreviousKey: db.prepare<[number, number]>(
+        'UPDATE networks SET previous_key = NULL, updated_at = ? WHERE id = ? AND previous_key IS NOT NULL',
       ),
       retryNow: db.prepare<[number, number]>(
         `UPDATE users SET due_at = ?, attempts = 0 WHERE network_id = ? AND state = 'retrying'`,
@@ -157,6 +167,11 @@ export class SqliteWrites {
         return this.createNetwork(op.request);
       case 'setPullUrlTemplate':
         return this.setPullUrlTemplate(op.request);
+      case 'rotateNetworkKey':
+        this.sql.rotateKey.run(op.request.newKey, op.request.now, op.request.networkId);
+        return;
+      case 'dropPreviousKey':
+        return this.sql.dropPreviousKey.run(op.request.now, op.request.networkId).changes > 0;
       case 'recordPings':
         return this.recordPings(op.request);
       case 'claimDue':
