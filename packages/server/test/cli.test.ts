@@ -121,6 +121,31 @@ describe('p4p network list', () => {
   });
 });
 
+describe('p4p network rotate-key', () => {
+  test('refuses a second rotation while one is under way, a current key as the new one, and a bad key, each with one line', async () => {
+    const data = dataDirs.make();
+    const oldKey = await createNetwork(data, 'keys.fyre.co');
+    const reused = await runCli(['network', 'rotate-key', 'keys.fyre.co', '--key', oldKey, '--data', data]);
+    assert.match(assertOneLineRefusal(reused, 'the current key again'), /already a key/);
+    assert.match(assertOneLineRefusal(await runCli(['network', 'rotate-key', 'keys.fyre.co', '--key', 'a b', '--data', data]), 'bad key'), /key/);
+
+    assert.equal((await runCli(['network', 'rotate-key', 'keys.fyre.co', '--data', data])).code, 0);
+    const again = await runCli(['network', 'rotate-key', 'keys.fyre.co', '--data', data]);
+    assert.match(assertOneLineRefusal(again, 'second rotation'), /under way.*drop-previous-key keys\.fyre\.co/);
+    const dropped = await runCli(['network', 'drop-previous-key', 'keys.fyre.co', '--json', '--data', data]);
+    assert.deepEqual(JSON.parse(dropped.stdout), { name: 'keys.fyre.co', dropped: true });
+    assert.equal((await runCli(['network', 'rotate-key', 'keys.fyre.co', '--data', data])).code, 0, 'a new rotation after the last one ended');
+  });
+
+  test('an unknown network is refused with one line naming it', async () => {
+    const data = dataDirs.make();
+    await createNetwork(data, 'known.fyre.co');
+    for (const command of ['rotate-key', 'drop-previous-key']) {
+      assert.match(assertOneLineRefusal(await runCli(['network', command, 'nope.fyre.co', '--data', data]), command), /no network nope\.fyre\.co/);
+    }
+  });
+});
+
 describe('p4p token system', () => {
   test('prints a system token that the p4p verifier accepts with the network key', async () => {
     const data = dataDirs.make();
@@ -153,7 +178,7 @@ describe('--help', () => {
     },
     { args: ['network'], mentions: ['create', 'list', 'rotate-key', 'drop-previous-key'] },
     { args: ['network', 'rotate-key'], mentions: ['--key', '--data', '--database', '--json'] },
-    { args: ['network', 'drop-previous-key'], mentions: ['--data', '--database'] },
+    { args: ['network', 'drop-previous-key'], mentions: ['--data', '--database', '--json'] },
     { args: ['network', 'create'], mentions: ['--key', '--owner', '--data', '--database', '--json'] },
     { args: ['network', 'list'], mentions: ['--data', '--database', '--json'] },
     { args: ['token'], mentions: ['system'] },

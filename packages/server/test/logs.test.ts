@@ -88,7 +88,7 @@ describe('structured logs', () => {
   before(async () => {
     endpoint = await PullEndpoint.start();
     server = await startServer(testConfig(temp.path, { logLevel: 'info' }), createLogger('info', log));
-    await server.store.createNetwork({ name: networkName, key, owners: [] }, Date.now());
+    const created = await server.store.createNetwork({ name: networkName, key, owners: [] }, Date.now());
     for (const userId of ['ada', 'bob', 'cyd', 'dee', 'eve', 'fay']) {
       endpoint.profiles.set(userId, { id: userId, display_name: `User ${userId}` });
     }
@@ -134,8 +134,17 @@ describe('structured logs', () => {
     await send('/api/v3_0/user/mallory/refresh', form({ lftoken: userToken }), { status: 403, network: undefined, userId: 'mallory' });
     await send(`/?actor_token=${userToken}&pull_profile_url=${template}`, { method: 'POST' }, { status: 403, network: undefined, userId: undefined });
 
+    // During a key rotation: a ping signed with the previous key, then one with the new key.
+    const newKey = generateNetworkKey();
+    secrets.add(newKey);
+    await server.store.rotateNetworkKey(created.id, newKey, Date.now());
+    await send(`/api/v3_0/user/gil/refresh?lftoken=${token()}`, { method: 'POST' }, { status: 200, network, userId: 'gil' });
+    const signedWithNewKey = buildSystemToken(networkName, newKey, 600);
+    secrets.add(signedWithNewKey);
+    await send(`/api/v3_0/user/hal/refresh?lftoken=${signedWithNewKey}`, { method: 'POST' }, { status: 200, network, userId: 'hal' });
+
     // Every ping above ends in exactly one pull (200, 404 and redirect are all final).
-    const pulled = ['ada', 'bob', 'cyd', 'dee', 'eve', 'fay', 'nobody', 'red'];
+    const pulled = ['ada', 'bob', 'cyd', 'dee', 'eve', 'fay', 'nobody', 'red', 'gil', 'hal'];
     await waitFor(() => pulled.every((userId) => log.events('pull').some((line) => line.user_id === userId)), {
       what: `a pull log line for each of ${pulled.join(', ')}`,
     });
@@ -182,6 +191,11 @@ describe('structured logs', () => {
       assert.equal(typeof line!.duration_ms, 'number');
       assert.ok((line!.duration_ms as number) >= 0);
     }
+  });
+
+  test("a request whose token was signed with the network's previous key says so; no other line does", () => {
+    const marked = log.events('request').filter((line) => 'previous_key' in line);
+    assert.deepEqual(marked.map((line) => [line.user_id, line.previous_key]), [['gil', true]]);
   });
 
   test('one pull line per pull, with network, user_id, outcome and duration_ms', () => {

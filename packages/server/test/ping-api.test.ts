@@ -286,6 +286,34 @@ describe('ping API', () => {
       });
     }
 
+    test('a text/plain body over the limit → 415, refused without reading it', async () => {
+      const net = await registeredNetwork();
+      const response = await harness.request(`/api/v3_0/user/typed/refresh?lftoken=${net.token()}`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain' },
+        body: 'x'.repeat(2 * 1024 * 1024),
+      });
+      await expectError(response, 415, 'unsupported_media_type');
+    });
+
+    test('a JSON body that would poison a prototype (__proto__, constructor.prototype) → 400 invalid_body', async () => {
+      const net = await registeredNetwork();
+      for (const body of ['{"__proto__": {"polluted": true}}', '{"constructor": {"prototype": {"polluted": true}}}']) {
+        const response = await harness.request(`/api/v3_0/user/poison/refresh?lftoken=${net.token()}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body,
+        });
+        await expectError(response, 400, 'invalid_body');
+      }
+      assert.equal(({} as { polluted?: boolean }).polluted, undefined);
+    });
+
+    test('an unknown route → 404 not_found, whatever its body', async () => {
+      const response = await harness.request('/api/v3.0/nope', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hello' });
+      await expectError(response, 404, 'not_found');
+    });
+
     test('malformed JSON → 400 invalid_body', async () => {
       const net = await registeredNetwork();
       const response = await harness.request(`/api/v3_0/user/json/refresh?lftoken=${net.token()}`, {

@@ -183,14 +183,26 @@ export function storeConformance(name: string, openStore: OpenStore, { skip = fa
         assert.deepEqual(network, { ...created, pullUrlTemplate: template, updatedAt: T0 + 5_000 });
       });
 
-      test('rotateNetworkKey: the new key signs (first), the one before still verifies; two keys at most', async () => {
+      test('rotateNetworkKey: the new key signs (first), the one before still verifies', async () => {
         const created = await store.createNetwork({ name: 'acme', key: 'key-1' }, T0);
         const other = await store.createNetwork({ name: 'beta', key: 'key-b' }, T0);
-        await store.rotateNetworkKey(created.id, 'key-2', T0 + 1_000);
+        assert.equal(await store.rotateNetworkKey(created.id, 'key-2', T0 + 1_000), true);
         assert.deepEqual(await store.getNetwork('acme'), { ...created, keys: ['key-2', 'key-1'], updatedAt: T0 + 1_000 });
-        await store.rotateNetworkKey(created.id, 'key-3', T0 + 2_000);
-        assert.deepEqual((await store.getNetwork('acme'))?.keys, ['key-3', 'key-2']);
         assert.deepEqual(await store.getNetwork('beta'), other, 'another network is untouched');
+      });
+
+      test('rotateNetworkKey during a rotation changes nothing: the key still in use is never dropped', async () => {
+        const created = await store.createNetwork({ name: 'acme', key: 'key-1' }, T0);
+        await store.rotateNetworkKey(created.id, 'key-2', T0 + 1_000);
+        const [first, second] = await Promise.all([
+          store.rotateNetworkKey(created.id, 'key-3', T0 + 2_000),
+          store.rotateNetworkKey(created.id, 'key-4', T0 + 2_000),
+        ]);
+        assert.deepEqual([first, second], [false, false]);
+        assert.deepEqual(await store.getNetwork('acme'), { ...created, keys: ['key-2', 'key-1'], updatedAt: T0 + 1_000 });
+        await store.dropPreviousKey(created.id, T0 + 3_000);
+        assert.equal(await store.rotateNetworkKey(created.id, 'key-3', T0 + 4_000), true, 'a new rotation once the last one ended');
+        assert.deepEqual((await store.getNetwork('acme'))?.keys, ['key-3', 'key-2']);
       });
 
       test('dropPreviousKey ends the rotation, and says whether there was a previous key', async () => {

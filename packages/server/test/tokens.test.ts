@@ -81,7 +81,7 @@ describe('signToken and verifyToken', () => {
   it('round-trips claims', () => {
     const input = claims({ iat: NOW_S });
     const result = check(signToken(input, KEY));
-    assert.deepEqual(result, { ok: true, claims: input });
+    assert.deepEqual(result, { ok: true, claims: input, keyIndex: 0 });
   });
 
   it('writes the Livefyre header and payload key order, and a correct HMAC', () => {
@@ -102,17 +102,19 @@ describe('signToken and verifyToken', () => {
   it('omits display_name and iat when absent', () => {
     const token = signToken({ domain: NETWORK, user_id: 'bob', expires: NOW_S + 10 }, KEY);
     const result = check(token);
-    assert.deepEqual(result, { ok: true, claims: { domain: NETWORK, user_id: 'bob', expires: NOW_S + 10 } });
+    assert.deepEqual(result, { ok: true, claims: { domain: NETWORK, user_id: 'bob', expires: NOW_S + 10 }, keyIndex: 0 });
   });
 
   it('rejects a token signed with another key', () => {
     assertFailure(check(signToken(claims(), 'some-other-key')), 'token_invalid', /signature does not match the key of network 'labs\.fyre\.co'/);
   });
 
-  it('accepts a token signed with the previous key during a rotation', () => {
+  it('accepts a token signed with the previous key during a rotation, and says which key matched', () => {
     const token = signToken(claims(), OLD_KEY);
-    assert.equal(check(token, { keys: [KEY, OLD_KEY] }).ok, true);
-    assert.equal(check(signToken(claims(), KEY), { keys: [KEY, OLD_KEY] }).ok, true);
+    const byOld = check(token, { keys: [KEY, OLD_KEY] });
+    assert.equal(byOld.ok && byOld.keyIndex, 1);
+    const byCurrent = check(signToken(claims(), KEY), { keys: [KEY, OLD_KEY] });
+    assert.equal(byCurrent.ok && byCurrent.keyIndex, 0);
     assertFailure(check(token, { keys: [KEY] }), 'token_invalid', /signature/);
   });
 
@@ -208,7 +210,7 @@ describe('signToken and verifyToken', () => {
     const good = parsed(signToken(claims(), KEY));
     const options = { keys: [KEY], networkName: NETWORK, nowMs: NOW_MS };
     assertFailure(verifyToken({ ...good, signature: 'abcde' }, options), 'token_invalid', /signature/);
-    // Right length, one character off at the end: the compare reads every character.
+    // Right length, only the last character differs: refused like any other mismatch.
     const lastOff = good.signature.slice(0, -1) + (good.signature.endsWith('A') ? 'E' : 'A');
     assertFailure(verifyToken({ ...good, signature: lastOff }, options), 'token_invalid', /signature/);
     assert.equal(verifyToken(good, options).ok, true);
@@ -361,6 +363,7 @@ describe('buildSystemToken', () => {
     assert.deepEqual(result, {
       ok: true,
       claims: { domain: NETWORK, user_id: 'system', display_name: 'system', expires: nowMs / 1000 + 3600, iat: NOW_S },
+      keyIndex: 0,
     });
     assert.equal(result.ok && isSystemUser(result.claims), true);
   });

@@ -11,8 +11,7 @@ import {
 import { userIdProblem } from '../tokens/token-claims.js';
 import { P4P_VERSION } from '../version.js';
 import { CliError } from './cli-error.js';
-import { dataOption, databaseOption, integerIn, type StoreLocation } from './options.js';
-import { findNetwork } from './token-command.js';
+import { dataOption, databaseOption, findNetwork, integerIn, type StoreLocation } from './options.js';
 
 interface DoctorOptions extends StoreLocation {
   network: string;

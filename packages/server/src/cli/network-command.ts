@@ -3,8 +3,7 @@ import { generateNetworkKey, networkKeyProblem, networkNameProblem, weakKeyWarni
 import { NetworkExistsError } from '../store/store.js';
 import { USER_ID_PATTERN } from '../tokens/token-claims.js';
 import { CliError } from './cli-error.js';
-import { dataOption, databaseOption, describeLocation, withStore, type StoreLocation } from './options.js';
-import { findNetwork } from './token-command.js';
+import { dataOption, databaseOption, describeLocation, networkIn, withStore, type StoreLocation } from './options.js';
 
 export function networkCommand(): Command {
   const network = new Command('network').description('create and list networks (tenants), rotate their keys');
@@ -77,11 +76,16 @@ export function networkCommand(): Command {
       const problem = options.key === undefined ? null : networkKeyProblem(options.key);
       if (problem !== null) throw new CliError(problem);
       const key = options.key ?? generateNetworkKey();
-      const current = await findNetwork(options, name);
-      if (current.keys.includes(key)) throw new CliError(`--key is already a key of network ${name}; a rotation needs a new one`);
+      await withStore(options, async (store) => {
+        const current = await networkIn(store, options, name);
+        if (current.keys.includes(key)) throw new CliError(`--key is already a key of network ${name}; a rotation needs a new one`);
+        // Refused by the store too, should another rotation land in between: the key the customer still uses is never dropped.
+        if (current.keys.length > 1 || !(await store.rotateNetworkKey(current.id, key, Date.now()))) {
+          throw new CliError(`a key rotation of network ${name} is under way; end it first with: p4p network drop-previous-key ${name}`);
+        }
+      });
       const weak = weakKeyWarning(key);
       if (weak !== null) process.stderr.write(`p4p: ${weak}\n`);
-      await withStore(options, (store) => store.rotateNetworkKey(current.id, key, Date.now()));
       if (options.json) console.log(JSON.stringify({ name, key, previous_key_verifies: true }));
       else console.log(`network ${name}\nkey     ${key}\nthe previous key still verifies; once every token uses the new one: p4p network drop-previous-key ${name}`);
     });
@@ -92,10 +96,11 @@ export function networkCommand(): Command {
     .argument('<name>', 'network name')
     .addOption(dataOption())
     .addOption(databaseOption())
-    .action(async (name: string, options: StoreLocation) => {
-      const current = await findNetwork(options, name);
-      const dropped = await withStore(options, (store) => store.dropPreviousKey(current.id, Date.now()));
-      console.log(dropped ? `network ${name}: the previous key no longer verifies` : `network ${name} had no previous key; nothing changed`);
+    .option('--json', 'print JSON')
+    .action(async (name: string, options: { json?: boolean } & StoreLocation) => {
+      const dropped = await withStore(options, async (store) => store.dropPreviousKey((await networkIn(store, options, name)).id, Date.now()));
+      if (options.json) console.log(JSON.stringify({ name, dropped }));
+      else console.log(dropped ? `network ${name}: the previous key no longer verifies` : `network ${name} had no previous key; nothing changed`);
     });
 
   return network;

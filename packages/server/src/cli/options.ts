@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { InvalidArgumentError, Option } from 'commander';
 import { PostgresStore } from '../store/postgres/postgres-store.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
-import type { Store } from '../store/store.js';
+import type { Network, Store } from '../store/store.js';
 import { CliError } from './cli-error.js';
 
 /** An argument parser for integers in [min, max]. */
@@ -107,4 +107,16 @@ export async function withStore<T>(
   } finally {
     await store.close();
   }
+}
+
+/** The network `name` in an open store, or a CliError saying how to create it. */
+export async function networkIn(store: Store, location: StoreLocation, name: string): Promise<Network> {
+  const network = await store.getNetwork(name);
+  if (network === null) throw new CliError(`no network ${name} in ${describeLocation(location)}; create it with: p4p network create ${name}`);
+  return network;
+}
+
+/** The network `name`, or a CliError saying how to create it. */
+export function findNetwork(location: StoreLocation, name: string): Promise<Network> {
+  return withStore(location, (store) => networkIn(store, location, name));
 }

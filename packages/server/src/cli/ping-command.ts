@@ -2,8 +2,7 @@ import { Command, Option } from 'commander';
 import { sendPing, type PingAnswer } from '../client/send-ping.js';
 import { userIdProblem } from '../tokens/token-claims.js';
 import { CliError } from './cli-error.js';
-import { dataOption, databaseOption, type StoreLocation } from './options.js';
-import { findNetwork } from './token-command.js';
+import { dataOption, databaseOption, findNetwork, type StoreLocation } from './options.js';
 
 export function pingCommand(): Command {
   return new Command('ping')

@@ -1,15 +1,6 @@
 import { Command, Option } from 'commander';
-import type { Network } from '../store/store.js';
 import { buildSystemToken } from '../tokens/sign-token.js';
-import { CliError } from './cli-error.js';
-import { dataOption, databaseOption, describeLocation, integerIn, withStore, type StoreLocation } from './options.js';
-
-/** The network `name` from the store, or a CliError saying how to create it. */
-export async function findNetwork(location: StoreLocation, name: string): Promise<Network> {
-  const network = await withStore(location, (store) => store.getNetwork(name));
-  if (network === null) throw new CliError(`no network ${name} in ${describeLocation(location)}; create it with: p4p network create ${name}`);
-  return network;
-}
+import { dataOption, databaseOption, findNetwork, integerIn, type StoreLocation } from './options.js';
 
 export function tokenCommand(): Command {
   const token = new Command('token').description('build tokens');

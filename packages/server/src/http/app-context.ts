@@ -16,8 +16,8 @@ export interface AppContext {
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** Network and user a request concerned, for its log line. */
-    audit: { network?: string; userId?: string; users?: number };
+    /** Network and user a request concerned, and whether its token was signed with the network's previous key, for its log line. */
+    audit: { network?: string; userId?: string; users?: number; previousKey?: true };
   }
 }
 

@@ -4,7 +4,7 @@ import { isSystemUser, parseToken, verifyToken } from '../tokens/verify-token.js
 import { ApiError } from './api-errors.js';
 
 /** Where a token may come from: the bearer header, then the body, then the query string. */
-export function tokenFrom(request: FastifyRequest, parameter: 'lftoken' | 'actor_token'): string | null {
+function tokenFrom(request: FastifyRequest, parameter: 'lftoken' | 'actor_token'): string | null {
   // Other schemes (e.g. Basic added by a proxy) are not ours: look for the token elsewhere.
   const bearer = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
   if (bearer !== null) return bearer[1]!;
@@ -18,13 +18,19 @@ export function tokenFrom(request: FastifyRequest, parameter: 'lftoken' | 'actor
   return null;
 }
 
-/** The network a system token is for, or an ApiError that says what is wrong with the token. */
+/**
+ * The network of the request's system token (taken as {@link tokenFrom}
+ * finds it), or an ApiError that says what is wrong with the token. Notes
+ * the network for the request's log line, and whether the token was signed
+ * with the network's previous key (a rotation is done once none is).
+ */
 export async function authenticateSystem(
+  request: FastifyRequest,
   store: Store,
-  token: string | null,
   now: number,
   parameter: 'lftoken' | 'actor_token' = 'lftoken',
 ): Promise<Network> {
+  const token = tokenFrom(request, parameter);
   if (token === null || token === '') {
     throw new ApiError('token_missing', `no token: send ${parameter} in the query string or body, or Authorization: Bearer <token>`);
   }
@@ -39,5 +45,7 @@ export async function authenticateSystem(
   if (!isSystemUser(verified.claims, network.owners)) {
     throw new ApiError('not_system_token', `user ${JSON.stringify(verified.claims.user_id)} is not the system user or an owner of ${network.name}; use a system token`);
   }
+  request.audit.network = network.name;
+  if (verified.keyIndex > 0) request.audit.previousKey = true;
   return network;
 }

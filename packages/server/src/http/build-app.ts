@@ -49,14 +49,18 @@ function answerRouterError(error: FastifyError, request: FastifyRequest, reply: 
  * answered as if it had sent no body at all.
  */
 function acceptEmptyBodies(app: FastifyInstance): void {
-  const parseJson = app.getDefaultJsonParser('error', 'error');
+  const { onProtoPoisoning, onConstructorPoisoning } = app.initialConfig;
+  const parseJson = app.getDefaultJsonParser(onProtoPoisoning ?? 'error', onConstructorPoisoning ?? 'error');
   app.removeContentTypeParser(['application/json', 'text/plain']);
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     if (body === '') done(null, undefined);
     else parseJson(request, body as string, done);
   });
-  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => {
-    if ((body as Buffer).length === 0) done(null, undefined);
+  // Decided from the headers, so that a body refused anyway is never read; an unknown route stays a 404.
+  app.addContentTypeParser('*', (request, _payload, done) => {
+    const { 'content-length': length, 'transfer-encoding': chunked } = request.headers;
+    const empty = chunked === undefined && (length === undefined || length === '0');
+    if (empty || request.is404) done(null, undefined);
     else done(new ApiError('unsupported_media_type'), undefined);
   });
 }
@@ -96,6 +100,7 @@ export async function buildApp(context: AppContext, log: Logger): Promise<Fastif
         network: request.audit.network,
         user_id: request.audit.userId,
         users: request.audit.users,
+        previous_key: request.audit.previousKey,
       },
       'request',
     );

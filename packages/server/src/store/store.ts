@@ -110,10 +110,11 @@ export interface Store {
   setPullUrlTemplate(networkId: number, template: string, now: number): Promise<void>;
   /**
    * Key rotation (spec §2): `newKey` signs from now on, and the key that
-   * signed until now still verifies, as the previous key; an older previous
-   * key is dropped (a network holds two keys at most).
+   * signed until now still verifies, as the previous key. False (nothing
+   * changed) while a rotation is under way: a network holds two keys at
+   * most, and dropping the previous one is dropPreviousKey's call alone.
    */
-  rotateNetworkKey(networkId: number, newKey: string, now: number): Promise<void>;
+  rotateNetworkKey(networkId: number, newKey: string, now: number): Promise<boolean>;
   /** Ends a key rotation: only the current key verifies. False when there was no previous key. */
   dropPreviousKey(networkId: number, now: number): Promise<boolean>;
 

@@ -60,14 +60,15 @@ export interface VerifyTokenOptions {
 
 /**
  * Verifies a parsed token's signature with each key, then its network, then
- * its expiry. Never throws.
+ * its expiry; says which key matched (0: the current one). Never throws.
  */
 export function verifyToken(
   parsed: ParsedToken,
   opts: VerifyTokenOptions,
-): { ok: true; claims: TokenClaims } | TokenFailure {
+): { ok: true; claims: TokenClaims; keyIndex: number } | TokenFailure {
   const { keys, networkName, nowMs } = opts;
-  if (!signatureMatches(parsed, keys)) {
+  const keyIndex = matchingKey(parsed, keys);
+  if (keyIndex === -1) {
     return tokenFailure(
       'token_invalid',
       !keys.some((key) => typeof key === 'string' && key.length > 0)
@@ -92,7 +93,7 @@ export function verifyToken(
   if (parsed.exp !== undefined && !(parsed.exp > oldestAcceptedSeconds)) {
     return expired(" by its standard 'exp' claim", 'exp', parsed.exp, nowMs, skewSeconds);
   }
-  return { ok: true, claims };
+  return { ok: true, claims, keyIndex };
 }
 
 /** True for the network's system user or one of the network's owners. */
@@ -100,16 +101,15 @@ export function isSystemUser(claims: TokenClaims, owners: readonly string[] = []
   return claims.user_id === SYSTEM_USER_ID || owners.includes(claims.user_id);
 }
 
-function signatureMatches(parsed: ParsedToken, keys: readonly string[]): boolean {
+/** The index in `keys` of the key the token is signed with, or -1. */
+function matchingKey(parsed: ParsedToken, keys: readonly string[]): number {
   const { signature, signingInput } = parsed;
-  if (typeof signature !== 'string' || signature.length !== HS256_SIGNATURE_CHARS || typeof signingInput !== 'string') return false;
-  for (const key of keys) {
+  if (typeof signature !== 'string' || signature.length !== HS256_SIGNATURE_CHARS || typeof signingInput !== 'string') return -1;
+  return keys.findIndex((key) => {
     // An empty key is a configuration error and would make every token forgeable.
-    if (typeof key !== 'string' || key.length === 0) continue;
-    const mac = createHmac('sha256', hmacKeyFor(key)).update(signingInput).digest('base64url');
-    if (sameInConstantTime(mac, signature)) return true;
-  }
-  return false;
+    if (typeof key !== 'string' || key.length === 0) return false;
+    return sameInConstantTime(createHmac('sha256', hmacKeyFor(key)).update(signingInput).digest('base64url'), signature);
+  });
 }
 
 /**

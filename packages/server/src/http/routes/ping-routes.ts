@@ -4,7 +4,7 @@ import type { Network } from '../../store/store.js';
 import { USER_ID_PATTERN, USER_ID_RULE, userIdProblem } from '../../tokens/token-claims.js';
 import { ApiError } from '../api-errors.js';
 import type { AppContext } from '../app-context.js';
-import { authenticateSystem, tokenFrom } from '../authenticate.js';
+import { authenticateSystem } from '../authenticate.js';
 import { parseBody } from '../parse-body.js';
 
 /** Most user ids in one bulk ping. */
@@ -30,8 +30,7 @@ export function pingRoutes(app: FastifyInstance, context: AppContext): void {
 
   /** The network of the request's system token, if it can take pings. */
   async function pingingNetwork(request: FastifyRequest): Promise<Network> {
-    const network = await authenticateSystem(store, tokenFrom(request, 'lftoken'), now());
-    request.audit.network = network.name;
+    const network = await authenticateSystem(request, store, now());
     if (network.pullUrlTemplate === null) {
       throw new ApiError('pull_url_not_registered', `network ${network.name} has no pull URL yet; register one with POST /?actor_token=…&pull_profile_url=…`);
     }

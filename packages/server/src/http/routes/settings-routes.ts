@@ -4,7 +4,7 @@ import { checkPullTemplate } from '../../pull/target-guard.js';
 import type { Network } from '../../store/store.js';
 import { ApiError } from '../api-errors.js';
 import { isoTime, type AppContext } from '../app-context.js';
-import { authenticateSystem, tokenFrom } from '../authenticate.js';
+import { authenticateSystem } from '../authenticate.js';
 import { parseBody } from '../parse-body.js';
 
 const settingsBody = z.strictObject({
@@ -36,8 +36,7 @@ export function settingsRoutes(app: FastifyInstance, context: AppContext): void 
 
   // The official libraries' setUserSyncUrl: parameters in the query or a form body, 204 expected.
   app.post('/', { bodyLimit: 16 * 1024 }, async (request, reply: FastifyReply) => {
-    const network = await authenticateSystem(store, tokenFrom(request, 'actor_token'), now(), 'actor_token');
-    request.audit.network = network.name;
+    const network = await authenticateSystem(request, store, now(), 'actor_token');
     const fromBody = (request.body ?? {}) as Record<string, unknown>;
     const fromQuery = request.query as Record<string, unknown>;
     const template = fromBody.pull_profile_url ?? fromQuery.pull_profile_url;
@@ -48,14 +47,12 @@ export function settingsRoutes(app: FastifyInstance, context: AppContext): void 
   });
 
   app.get('/api/v3.0/network/settings', async (request) => {
-    const network = await authenticateSystem(store, tokenFrom(request, 'lftoken'), now());
-    request.audit.network = network.name;
+    const network = await authenticateSystem(request, store, now());
     return settingsOf(network);
   });
 
   app.put('/api/v3.0/network/settings', { bodyLimit: 16 * 1024 }, async (request) => {
-    const network = await authenticateSystem(store, tokenFrom(request, 'lftoken'), now());
-    request.audit.network = network.name;
+    const network = await authenticateSystem(request, store, now());
     const body = parseBody(settingsBody, request.body);
     const warnings = await setPullUrl(network, body.pull_profile_url);
     const updated = (await store.getNetwork(network.name))!;

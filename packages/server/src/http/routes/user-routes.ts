@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Network, UserRecord } from '../../store/store.js';
 import { ApiError } from '../api-errors.js';
 import { isoTime, type AppContext } from '../app-context.js';
-import { authenticateSystem, tokenFrom } from '../authenticate.js';
+import { authenticateSystem } from '../authenticate.js';
 import { parseBody } from '../parse-body.js';
 import { checkUserId } from './ping-routes.js';
 
@@ -22,8 +22,7 @@ export function userRoutes(app: FastifyInstance, context: AppContext): void {
   async function findUser(request: UserRequest): Promise<{ network: Network; user: UserRecord }> {
     const userId = checkUserId(request.params.user_id);
     request.audit.userId = userId;
-    const network = await authenticateSystem(store, tokenFrom(request, 'lftoken'), now());
-    request.audit.network = network.name;
+    const network = await authenticateSystem(request, store, now());
     const user = await store.getUser(network.id, userId);
     if (user === null) throw new ApiError('user_not_found', `p4p has never been pinged for user ${userId} of ${network.name}`);
     return { network, user };

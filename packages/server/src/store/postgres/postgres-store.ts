@@ -228,12 +228,18 @@ export class PostgresStore implements Store {
     this.networks.clear();
   }
 
-  async rotateNetworkKey(networkId: number, newKey: string, now: number): Promise<void> {
-    await this.transaction(
-      (client) => client.query('UPDATE networks SET previous_key = key, key = $1, updated_at = $2 WHERE id = $3', [newKey, now, networkId]),
+  async rotateNetworkKey(networkId: number, newKey: string, now: number): Promise<boolean> {
+    const rotated = await this.transaction(
+      (client) =>
+        client.query('UPDATE networks SET previous_key = key, key = $1, updated_at = $2 WHERE id = $3 AND previous_key IS NULL', [
+          newKey,
+          now,
+          networkId,
+        ]),
       { durable: true },
     );
     this.networks.clear();
+    return rotated.rowCount! > 0;
   }
 
   async dropPreviousKey(networkId: number, now: number): Promise<boolean> {

@@ -131,9 +131,10 @@ export class SqliteStore implements Store {
     this.networks.clear();
   }
 
-  async rotateNetworkKey(networkId: number, newKey: string, now: number): Promise<void> {
-    await this.writer.send('rotateNetworkKey', { networkId, newKey, now });
+  async rotateNetworkKey(networkId: number, newKey: string, now: number): Promise<boolean> {
+    const rotated = await this.writer.send('rotateNetworkKey', { networkId, newKey, now });
     this.networks.clear();
+    return rotated;
   }
 
   async dropPreviousKey(networkId: number, now: number): Promise<boolean> {

@@ -33,7 +33,7 @@ export interface WriteResults {
   /** null: the name is taken. */
   createNetwork: Network | null;
   setPullUrlTemplate: void;
-  rotateNetworkKey: void;
+  rotateNetworkKey: boolean;
   dropPreviousKey: boolean;
   recordPings: void;
   claimDue: ClaimedPull[];
@@ -87,7 +87,9 @@ export class SqliteWrites {
       setPullUrl: db.prepare<[string, number, number]>(
         'UPDATE networks SET pull_url_template = ?, updated_at = ? WHERE id = ?',
       ),
-      rotateKey: db.prepare<[string, number, number]>('UPDATE networks SET previous_key = key, key = ?, updated_at = ? WHERE id = ?'),
+      rotateKey: db.prepare<[string, number, number]>(
+        'UPDATE networks SET previous_key = key, key = ?, updated_at = ? WHERE id = ? AND previous_key IS NULL',
+      ),
       dropPreviousKey: db.prepare<[number, number]>(
         'UPDATE networks SET previous_key = NULL, updated_at = ? WHERE id = ? AND previous_key IS NOT NULL',
       ),
@@ -168,8 +170,7 @@ export class SqliteWrites {
       case 'setPullUrlTemplate':
         return this.setPullUrlTemplate(op.request);
       case 'rotateNetworkKey':
-        this.sql.rotateKey.run(op.request.newKey, op.request.now, op.request.networkId);
-        return;
+        return this.sql.rotateKey.run(op.request.newKey, op.request.now, op.request.networkId).changes > 0;
       case 'dropPreviousKey':
         return this.sql.dropPreviousKey.run(op.request.now, op.request.networkId).changes > 0;
       case 'recordPings':
@@ -269,12 +270,12 @@ export class SqliteWrites {
       responseExcerpt: attempt.responseExcerpt,
     });
     this.sql.trimAttempts.run({ networkId, userId, keep: ATTEMPTS_KEPT_PER_USER });
-    if (newVersion !== null) {
+    if (newVersion !== null && profile !== null) {
       this.sql.insertVersion.run(
         networkId,
         userId,
         lease.currentVersion + 1,
-        profile!,
+        profile,
         JSON.stringify(newVersion.changed),
         now,
       );
