@@ -79,8 +79,8 @@ export function networkCommand(): Command {
       await withStore(options, async (store) => {
         const current = await networkIn(store, options, name);
         if (current.keys.includes(key)) throw new CliError(`--key is already a key of network ${name}; a rotation needs a new one`);
-        // Refused by the store too, should another rotation land in between: the key the customer still uses is never dropped.
-        if (current.keys.length > 1 || !(await store.rotateNetworkKey(current.id, key, Date.now()))) {
+        // The store refuses while a rotation is under way: the key the customer still uses is never dropped.
+        if (!(await store.rotateNetworkKey(current.id, key, Date.now()))) {
           throw new CliError(`a key rotation of network ${name} is under way; end it first with: p4p network drop-previous-key ${name}`);
         }
       });

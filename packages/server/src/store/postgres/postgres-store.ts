@@ -229,26 +229,22 @@ export class PostgresStore implements Store {
   }
 
   async rotateNetworkKey(networkId: number, newKey: string, now: number): Promise<boolean> {
-    const rotated = await this.transaction(
-      (client) =>
-        client.query('UPDATE networks SET previous_key = key, key = $1, updated_at = $2 WHERE id = $3 AND previous_key IS NULL', [
-          newKey,
-          now,
-          networkId,
-        ]),
-      { durable: true },
-    );
-    this.networks.clear();
-    return rotated.rowCount! > 0;
+    return this.updateNetwork('UPDATE networks SET previous_key = key, key = $1, updated_at = $2 WHERE id = $3 AND previous_key IS NULL', [
+      newKey,
+      now,
+      networkId,
+    ]);
   }
 
   async dropPreviousKey(networkId: number, now: number): Promise<boolean> {
-    const dropped = await this.transaction(
-      (client) => client.query('UPDATE networks SET previous_key = NULL, updated_at = $1 WHERE id = $2 AND previous_key IS NOT NULL', [now, networkId]),
-      { durable: true },
-    );
+    return this.updateNetwork('UPDATE networks SET previous_key = NULL, updated_at = $1 WHERE id = $2 AND previous_key IS NOT NULL', [now, networkId]);
+  }
+
+  /** One durable UPDATE of a network's row; true when it changed the row. The cache must not keep the row it replaced. */
+  private async updateNetwork(sql: string, values: unknown[]): Promise<boolean> {
+    const updated = await this.transaction((client) => client.query(sql, values), { durable: true });
     this.networks.clear();
-    return dropped.rowCount! > 0;
+    return updated.rowCount! > 0;
   }
 
   async recordPings(networkId: number, userIds: readonly string[], now: number): Promise<void> {

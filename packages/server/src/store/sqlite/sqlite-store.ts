@@ -20,6 +20,7 @@ import { migrate } from './sqlite-migrations.js';
 import { NEXT_LEASE_END, parseProfile, QUEUED, toNetwork, type DbAttempt, type DbNetwork, type DbUser, type DbVersion } from './sqlite-rows.js';
 import { SqliteCheckpointer } from './sqlite-checkpointer.js';
 import { SqliteWriterThread } from './sqlite-writer-thread.js';
+import type { WriteRequests, WriteResults } from './sqlite-writes.js';
 
 export { SQLITE_FILE_NAME } from './sqlite-connection.js';
 
@@ -127,20 +128,25 @@ export class SqliteStore implements Store {
   }
 
   async setPullUrlTemplate(networkId: number, template: string, now: number): Promise<void> {
-    await this.writer.send('setPullUrlTemplate', { networkId, template, now });
-    this.networks.clear();
+    await this.writeNetwork('setPullUrlTemplate', { networkId, template, now });
   }
 
   async rotateNetworkKey(networkId: number, newKey: string, now: number): Promise<boolean> {
-    const rotated = await this.writer.send('rotateNetworkKey', { networkId, newKey, now });
-    this.networks.clear();
-    return rotated;
+    return this.writeNetwork('rotateNetworkKey', { networkId, newKey, now });
   }
 
   async dropPreviousKey(networkId: number, now: number): Promise<boolean> {
-    const dropped = await this.writer.send('dropPreviousKey', { networkId, now });
+    return this.writeNetwork('dropPreviousKey', { networkId, now });
+  }
+
+  /** A write to a network's row: the cache must not keep the row it replaced. */
+  private async writeNetwork<K extends 'setPullUrlTemplate' | 'rotateNetworkKey' | 'dropPreviousKey'>(
+    kind: K,
+    request: WriteRequests[K],
+  ): Promise<WriteResults[K]> {
+    const result = await this.writer.send(kind, request);
     this.networks.clear();
-    return dropped;
+    return result;
   }
 
   async recordPings(networkId: number, userIds: readonly string[], now: number): Promise<void> {
