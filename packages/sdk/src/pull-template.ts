@@ -11,7 +11,7 @@ export type TemplateShape = { ok: true; url: URL } | { ok: false; message: strin
  * the same words. In order: a non-empty string of at most MAX_TEMPLATE_LENGTH
  * characters, containing {id} outside the #fragment, an absolute http or https
  * URL once {id} is filled in, {id} not in the scheme, host or port, no user
- * name or password. `url` is the template filled with a sample id.
+ * name or password, no lftoken of its own. `url` is the template filled with a sample id.
  * Whether the host may be pulled from is p4p's own rule, not checked here.
  *
  * @param name how messages call the template, e.g. "pull_profile_url".
@@ -44,6 +44,10 @@ export function checkTemplateShape(template: unknown, name = 'pull_profile_url')
   }
   if (url.username !== '' || url.password !== '') {
     return invalid('contains a user name or password: remove them; p4p authenticates with the lftoken it adds');
+  }
+  if (url.searchParams.has('lftoken')) {
+    // A second lftoken would reach the endpoint beside p4p's, and many endpoints read only the first.
+    return invalid('already has an lftoken in its query string: remove it; p4p adds its own signed lftoken to every pull');
   }
   return { ok: true, url };
 }

@@ -239,14 +239,14 @@ describe('testPullEndpoint', () => {
     await assert.rejects(doctor(template, { userAgent: 'p4p/1\r\nx: y' }), /userAgent must be/);
   });
 
-  test('a profile that is not valid UTF-8 warns: p4p stores it with replacement characters', async () => {
+  test('a profile that is not valid UTF-8 fails: p4p refuses it', async () => {
     const report = await doctor(await startEndpoint(({ token }, response) => {
       if (token !== 'valid') return void response.writeHead(403).end();
       const body = Buffer.concat([Buffer.from('{"id":"ada","display_name":"Ada '), Buffer.from([0xe0, 0x80]), Buffer.from('"}')]);
       response.writeHead(200, { 'content-type': 'application/json' }).end(body);
     }));
-    assertStatuses(report, { https: 'warn', profile: 'warn' });
-    assert.match(checkOf(report, 'profile').reason, /not valid UTF-8/);
+    assertStatuses(report, { https: 'warn', profile: 'fail', profile_id: 'skip' });
+    assert.match(checkOf(report, 'profile').reason, /not valid UTF-8: p4p refuses it/);
   });
 
   test("p4p-sdk's own createPullHandler passes every check", async () => {

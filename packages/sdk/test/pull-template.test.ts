@@ -30,6 +30,8 @@ describe('checkTemplateShape', () => {
     assert.match(refusal('https://{id}.example.com/'), /\{id\} in the host or port/);
     assert.match(refusal('https://example.com:{id}/'), /not an absolute URL|\{id\} in the host or port/);
     assert.match(refusal('https://me:secret@example.com/{id}'), /user name or password/);
+    assert.match(refusal('https://example.com/{id}?lftoken=abc'), /already has an lftoken in its query string: remove it/);
+    assert.match(refusal('https://example.com/p?id={id}&lftoken='), /already has an lftoken/);
   });
 
   test(`accepts exactly ${MAX_TEMPLATE_LENGTH} characters and refuses one more`, () => {

@@ -100,6 +100,12 @@ describe('the pull loop', () => {
 
   const permanentFailures: Array<[string, PullBehaviour, string, RegExp]> = [
     ['invalid JSON', (_id, res) => void res.writeHead(200).end('{"id": "x", nope'), 'invalid_response', /not JSON/],
+    [
+      'latin-1 bytes, not UTF-8',
+      (id, res) => void res.writeHead(200, { 'content-type': 'application/json; charset=iso-8859-1' }).end(Buffer.from(`{"id":"${id}","display_name":"Ren\u00e9"}`, 'latin1')),
+      'invalid_response',
+      /not valid UTF-8/,
+    ],
     ['an id that is not the pinged user', (_id, res) => void res.writeHead(200).end(JSON.stringify({ id: 'mallory', display_name: 'M' })), 'invalid_response', /id/],
     ['a missing display_name', (id, res) => void res.writeHead(200).end(JSON.stringify({ id })), 'invalid_response', /display_name/],
     ['403', (_id, res) => void res.writeHead(403).end(), 'auth_failed', /key/],

@@ -143,20 +143,10 @@ function judgeProfile(probe: ProbeResult, json: ParsedJson | null): DoctorCheck 
     return check('profile', 'skip', 'not checked: the answer is over the size cap (see response_size)');
   }
   if (json === null) return check('profile', 'skip', 'not checked: the pull did not answer 200');
-  if (!json.ok) {
-    return check('profile', 'fail', `the answer is not JSON: ${json.error}`, 'answer with the profile as a JSON object (Content-Type: application/json)');
-  }
+  if (!json.ok) return check('profile', 'fail', json.reason, json.fix);
   const verdict = validateProfile(json.value);
   if (!verdict.ok) {
     return check('profile', 'fail', `p4p rejects this profile: ${verdict.reason}`, 'fix that field (spec section 6 lists every rule)');
-  }
-  if (json.invalidUtf8) {
-    return check(
-      'profile',
-      'warn',
-      'the answer is not valid UTF-8: p4p decodes it as UTF-8 anyway and stores U+FFFD replacement characters in place of the bad bytes',
-      'send the profile encoded as UTF-8',
-    );
   }
   if (verdict.warnings.length > 0) {
     return check(
@@ -231,14 +221,25 @@ function judgeResponseSize(probe: ProbeResult, maxBodyBytes: number): DoctorChec
   );
 }
 
-type ParsedJson = { ok: true; value: unknown; invalidUtf8: boolean } | { ok: false; error: string };
+type ParsedJson = { ok: true; value: unknown } | { ok: false; reason: string; fix: string };
 
-/** The body read as p4p reads it: UTF-8, bad bytes replaced (not refused), then JSON. */
+/** The body read as p4p reads it: UTF-8 (anything else is refused), then JSON. */
 function parseJson(body: Buffer): ParsedJson {
+  if (!isUtf8(body)) {
+    return {
+      ok: false,
+      reason: 'the answer is not valid UTF-8: p4p refuses it (invalid_response) and keeps the old profile',
+      fix: 'send the profile JSON encoded as UTF-8, whatever charset the Content-Type names',
+    };
+  }
   try {
-    return { ok: true, value: JSON.parse(new TextDecoder('utf-8').decode(body)) as unknown, invalidUtf8: !isUtf8(body) };
+    return { ok: true, value: JSON.parse(body.toString('utf8')) as unknown };
   } catch (error) {
-    return { ok: false, error: (error as Error).message };
+    return {
+      ok: false,
+      reason: `the answer is not JSON: ${(error as Error).message}`,
+      fix: 'answer with the profile as a JSON object (Content-Type: application/json)',
+    };
   }
 }
 

@@ -41,7 +41,15 @@ export type PullAnswer =
 /** Bytes of a failed answer's body kept as `bodyExcerpt`. */
 export const BODY_EXCERPT_BYTES = 2048;
 
-const UTF8 = new TextDecoder('utf-8');
+/** JSON on the wire is UTF-8 (RFC 8259); a body that is not is refused rather than stored with U+FFFD in place of its bytes. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+const NOT_UTF8: StatusFailure = {
+  outcome: 'invalid_response',
+  retriable: false,
+  message: 'answered 200 with a body that is not valid UTF-8; send the profile JSON encoded as UTF-8 (RFC 8259), whatever charset the Content-Type names',
+  retryAfterMs: null,
+};
 
 const DEFAULTS = {
   connectTimeoutMs: 5000,
@@ -102,8 +110,11 @@ export class PullClient {
       cancellation,
     );
     switch (answer.kind) {
-      case 'complete':
-        return { kind: 'body', httpStatus: 200, body: UTF8.decode(answer.bytes), durationMs: elapsedMs(startedAt) };
+      case 'complete': {
+        const body = decodeUtf8(answer.bytes);
+        if (body === null) return finish(NOT_UTF8, 200, answer.bytes.subarray(0, BODY_EXCERPT_BYTES));
+        return { kind: 'body', httpStatus: 200, body, durationMs: elapsedMs(startedAt) };
+      }
       case 'status':
         return finish(classifyStatus(answer.status, answer.headers, Date.now()), answer.status, answer.excerpt);
       case 'too_large':
@@ -197,4 +208,12 @@ function elapsedMs(startedAt: number): number {
 
 function definedOnly<T extends object>(options: T): Partial<T> {
   return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<T>;
+}
+
+function decodeUtf8(bytes: Uint8Array): string | null {
+  try {
+    return UTF8.decode(bytes);
+  } catch {
+    return null;
+  }
 }
