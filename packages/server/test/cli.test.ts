@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parseToken, verifyToken } from '../src/tokens/verify-token.js';
@@ -356,6 +358,22 @@ describe('p4p with a running serve', () => {
     assert.match(assertOneLineRefusal(unreachable, 'unreachable'), /127\.0\.0\.1:1/);
     const badUser = await runCli(['ping', 'live.fyre.co', 'not a user id', '--key', 'any-key-0123456789abcdef', '--url', serve.url!]);
     assert.match(assertOneLineRefusal(badUser, 'bad user id'), /user id/);
+  });
+
+  test('p4p ping with an empty key, a --url that is not http, or a --url that is not p4p, says which', async () => {
+    const notP4pServer = createServer((_request, response) => void response.writeHead(200, { 'content-type': 'application/json' }).end('{"hello":"world"}'));
+    await new Promise<void>((resolve) => notP4pServer.listen(0, '127.0.0.1', resolve));
+    const notP4pUrl = `http://127.0.0.1:${(notP4pServer.address() as AddressInfo).port}`;
+    const [emptyKey, ftpUrl, notP4p] = await Promise.all([
+      runCli(['ping', 'live.fyre.co', 'ada', '--key', '', '--url', serve.url!]),
+      runCli(['ping', 'live.fyre.co', 'ada', '--key', 'any-key-0123456789abcdef', '--url', 'ftp://127.0.0.1/']),
+      runCli(['ping', 'live.fyre.co', 'ada', '--key', 'any-key-0123456789abcdef', '--url', notP4pUrl]),
+    ]).finally(() => notP4pServer.close());
+    const keyLine = assertOneLineRefusal(emptyKey, 'empty key');
+    assert.match(keyLine, /cannot sign a ping token: .*key/);
+    assert.doesNotMatch(keyLine, /cannot reach/);
+    assert.match(assertOneLineRefusal(ftpUrl, 'ftp url'), /--url must be p4p's base URL, http:\/\/ or https:\/\//);
+    assert.match(assertOneLineRefusal(notP4p, 'not p4p'), /answered 200, but not with p4p's \{"status":"ok"\}/);
   });
 
   test('a second serve on the same data directory is refused while the first runs', async () => {

@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { sendPing, type PingAnswer } from '../client/send-ping.js';
+import { buildSystemToken } from '../tokens/sign-token.js';
 import { userIdProblem } from '../tokens/token-claims.js';
 import { CliError } from './cli-error.js';
 import { dataOption, databaseOption, findNetwork, type StoreLocation } from './options.js';
@@ -16,16 +17,42 @@ export function pingCommand(): Command {
     .action(async (networkName: string, userId: string, options: { url: string; key?: string } & StoreLocation) => {
       const problem = userIdProblem(userId);
       if (problem !== null) throw new CliError(problem);
+      checkBaseUrl(options.url);
       const key = options.key ?? (await findNetwork(options, networkName)).keys[0]!;
+      const lftoken = signedToken(networkName, key);
       let answer: PingAnswer;
       try {
-        answer = await sendPing(options.url, networkName, key, userId);
+        answer = await sendPing(options.url, lftoken, userId);
       } catch (error) {
         throw new CliError(`cannot reach p4p at ${options.url}: ${(error as Error).message}; is p4p serve running? (--url)`, { cause: error });
       }
       if (answer.status !== 200) {
         throw new CliError(`ping refused: ${answer.status} ${answer.body?.code ?? ''}: ${answer.body?.message ?? 'no JSON answer'}`);
       }
+      if (answer.body?.status !== 'ok') {
+        throw new CliError(`${options.url} answered 200, but not with p4p's {"status":"ok"}; is --url a p4p serve?`);
+      }
       console.log(JSON.stringify(answer.body));
     });
+}
+
+function checkBaseUrl(url: string): void {
+  let parsed: URL | null = null;
+  try {
+    parsed = new URL(url);
+  } catch {
+    // Reported below.
+  }
+  if (parsed === null || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
+    throw new CliError(`--url must be p4p's base URL, http:// or https://, e.g. http://127.0.0.1:8080; got ${JSON.stringify(url.slice(0, 200))}`);
+  }
+}
+
+/** A short-lived system token, or the key's problem said as such (not as an unreachable p4p). */
+function signedToken(networkName: string, key: string): string {
+  try {
+    return buildSystemToken(networkName, key, 300);
+  } catch (error) {
+    throw new CliError(`cannot sign a ping token: ${(error as Error).message}`, { cause: error });
+  }
 }

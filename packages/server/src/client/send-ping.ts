@@ -1,5 +1,3 @@
-import { buildSystemToken } from '../tokens/sign-token.js';
-
 export interface PingAnswer {
   status: number;
   body: { code?: string; message?: string; [key: string]: unknown } | null;
@@ -10,11 +8,11 @@ export interface PingAnswer {
  * official libraries' path with a form-encoded system lftoken. Rejects only
  * when p4p cannot be reached.
  */
-export async function sendPing(baseUrl: string, networkName: string, key: string, userId: string): Promise<PingAnswer> {
+export async function sendPing(baseUrl: string, lftoken: string, userId: string): Promise<PingAnswer> {
   const response = await fetch(new URL(`/api/v3_0/user/${encodeURIComponent(userId)}/refresh`, baseUrl), {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ lftoken: buildSystemToken(networkName, key, 300) }),
+    body: new URLSearchParams({ lftoken }),
     signal: AbortSignal.timeout(10_000),
   });
   const body = (await response.json().catch(() => null)) as PingAnswer['body'];

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
 import { sendPing } from '../../src/client/send-ping.js';
+import { buildSystemToken } from '../../src/tokens/sign-token.js';
 import type { PullBehaviour } from './pull-endpoint.js';
 import type { ServeProcess } from './serve-process.js';
 
@@ -114,7 +115,7 @@ export class ChangingUsers {
       const serve = live[Math.floor(Math.random() * live.length)];
       assert.ok(serve, 'no serve left to ping');
       const sentAt = Date.now();
-      const status = await sendPing(serve.url!, network, key, userId).then((answer) => answer.status, () => null);
+      const status = await sendPing(serve.url!, buildSystemToken(network, key, 300), userId).then((answer) => answer.status, () => null);
       if (status === 200) {
         this.acked.push({ userId, sentAt, version });
         return;
