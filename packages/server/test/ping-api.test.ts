@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { Buffer } from 'node:buffer';
 import { createHmac } from 'node:crypto';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { API_ERRORS } from '../src/http/api-errors.js';
 import { expectError } from './support/expect-error.js';
@@ -314,6 +316,19 @@ describe('ping API', () => {
       await expectError(response, 404, 'not_found');
     });
 
+    test("requests Node's HTTP parser refuses get { code, message } too: 400 malformed_request, 431 headers_too_large", async () => {
+      const { port } = new URL(harness.url);
+      const garbage = await rawExchange(Number(port), 'NOT HTTP AT ALL\r\n\r\n');
+      assert.match(garbage.head, /^HTTP\/1\.1 400 /);
+      assert.equal(garbage.body.code, 'malformed_request');
+      assert.equal(garbage.body.message, API_ERRORS.malformed_request.message);
+      const longUserId = 'a'.repeat(20_000);
+      const tooLong = await rawExchange(Number(port), `POST /api/v3_0/user/${longUserId}/refresh HTTP/1.1\r\nHost: p4p\r\nContent-Length: 0\r\n\r\n`);
+      assert.match(tooLong.head, /^HTTP\/1\.1 431 /);
+      assert.equal(tooLong.body.code, 'headers_too_large');
+      assert.match(tooLong.body.message, /over 16 KiB/);
+    });
+
     test('malformed JSON → 400 invalid_body', async () => {
       const net = await registeredNetwork();
       const response = await harness.request(`/api/v3_0/user/json/refresh?lftoken=${net.token()}`, {
@@ -434,3 +449,14 @@ describe('ping rate limit', () => {
     await expectOkJson(await bulk(other, 'other'));
   });
 });
+
+/** Writes `request` as raw bytes on a fresh connection; the answer's status line and headers, and its JSON body. */
+async function rawExchange(port: number, request: string): Promise<{ head: string; body: { code?: string; message?: string } }> {
+  const socket = connect(port, '127.0.0.1');
+  const chunks: Buffer[] = [];
+  socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+  socket.write(request);
+  await once(socket, 'close');
+  const [head = '', body = ''] = Buffer.concat(chunks).toString('utf8').split('\r\n\r\n');
+  return { head, body: JSON.parse(body) as { code?: string; message?: string } };
+}

@@ -9,6 +9,7 @@ import { USER_ID_RULE } from '../tokens/token-claims.js';
 export const API_ERRORS = {
   invalid_user_id: { status: 400, message: USER_ID_RULE },
   invalid_body: { status: 400, message: 'the request body or parameters are malformed' },
+  malformed_request: { status: 400, message: 'the request is not valid HTTP/1.1: check its request line, Content-Length and Transfer-Encoding' },
   invalid_pull_url: { status: 400, message: 'pull_profile_url must be an absolute http(s) URL containing {id}' },
   pull_url_blocked: { status: 400, message: 'pull_profile_url points at a loopback, private or link-local address' },
   token_missing: { status: 403, message: 'no token: send it as lftoken (query or body) or as Authorization: Bearer' },
@@ -19,10 +20,15 @@ export const API_ERRORS = {
   not_system_token: { status: 403, message: 'this call needs a system token (user_id "system" or a network owner)' },
   user_not_found: { status: 404, message: 'p4p has never heard of this user: ping it first' },
   not_found: { status: 404, message: 'no such route' },
+  request_timeout: { status: 408, message: 'the request did not arrive whole in time: send it again' },
   pull_url_not_registered: { status: 409, message: 'the network has no pull URL yet: register one first' },
   body_too_large: { status: 413, message: 'the request body is over the limit' },
   unsupported_media_type: { status: 415, message: 'send application/x-www-form-urlencoded or application/json' },
   rate_limited: { status: 429, message: 'the network is over its ping rate limit' },
+  headers_too_large: {
+    status: 431,
+    message: "the request line and headers are over 16 KiB: send the lftoken in the body, not the URL or a header, and keep user ids to 255 characters",
+  },
   internal_error: { status: 500, message: 'internal error; it has been logged' },
   store_unavailable: { status: 503, message: 'the database is unavailable for a moment; retry after the Retry-After seconds' },
 } as const satisfies Record<string, { status: number; message: string }>;

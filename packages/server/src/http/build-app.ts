@@ -5,6 +5,7 @@ import { redactUrl } from '../log/redact-url.js';
 import { StoreUnavailableError } from '../store/store.js';
 import { API_ERRORS, ApiError, type ApiErrorCode } from './api-errors.js';
 import type { AppContext } from './app-context.js';
+import { answerClientError } from './client-errors.js';
 import { pingRoutes } from './routes/ping-routes.js';
 import { settingsRoutes } from './routes/settings-routes.js';
 import { userRoutes } from './routes/user-routes.js';
@@ -79,6 +80,8 @@ export async function buildApp(context: AppContext, log: Logger): Promise<Fastif
     routerOptions: { maxParamLength: 1024 },
     // Errors the router raises before any route runs get the same { code, message } answers.
     frameworkErrors: (error, request, reply) => void answerRouterError(error as FastifyError, request as FastifyRequest, reply as FastifyReply),
+    // And so do requests Node's HTTP parser refuses before the router sees them.
+    clientErrorHandler: answerClientError,
   });
   await app.register(formBody, { bodyLimit: MAX_BODY_BYTES });
   acceptEmptyBodies(app);
