@@ -94,8 +94,8 @@ describe('p4p on PostgreSQL', { skip }, () => {
       await notServed.arrayBuffer();
       assert.equal(notServed.status, 404, 'a worker does not take pings');
 
-      assert.equal((await sendPing(api.url!, 'roles.fyre.co', key, 'ada')).status, 200);
       const token = buildSystemToken('roles.fyre.co', key, 600);
+      assert.equal((await sendPing(api.url!, token, 'ada')).status, 200);
       const stored = await waitFor(async () => {
         const user = await api.readProfile(token, 'ada');
         return user?.sync.state === 'idle' && user;
