@@ -50,6 +50,15 @@ export function postgresUrl(value: string): string {
   return value;
 }
 
+/** Parses --url: p4p's base URL, http or https. */
+export function p4pBaseUrl(value: string): string {
+  const url = URL.canParse(value) ? new URL(value) : null;
+  if (url?.protocol !== 'http:' && url?.protocol !== 'https:') {
+    throw new InvalidArgumentError(`--url must be p4p's base URL, http:// or https://, e.g. http://127.0.0.1:8080.`);
+  }
+  return value;
+}
+
 /** Query parameters that carry a secret (pg reads `?password=` like the URL's own password). */
 const SECRET_PARAMETERS = ['password', 'sslpassword'] as const;
 

@@ -3,21 +3,20 @@ import { sendPing, type PingAnswer } from '../client/send-ping.js';
 import { buildSystemToken } from '../tokens/sign-token.js';
 import { userIdProblem } from '../tokens/token-claims.js';
 import { CliError } from './cli-error.js';
-import { dataOption, databaseOption, findNetwork, type StoreLocation } from './options.js';
+import { dataOption, databaseOption, findNetwork, p4pBaseUrl, type StoreLocation } from './options.js';
 
 export function pingCommand(): Command {
   return new Command('ping')
     .description('ping p4p for a user, as the identity system would')
     .argument('<network>', 'network name')
     .argument('<user-id>', 'the user whose profile changed')
-    .addOption(new Option('--url <url>', 'p4p base URL').env('P4P_URL').default('http://127.0.0.1:8080'))
+    .addOption(new Option('--url <url>', 'p4p base URL').env('P4P_URL').default('http://127.0.0.1:8080').argParser(p4pBaseUrl))
     .addOption(new Option('--key <key>', 'network key (default: read from the store, --data or --database)').env('P4P_KEY'))
     .addOption(dataOption())
     .addOption(databaseOption())
     .action(async (networkName: string, userId: string, options: { url: string; key?: string } & StoreLocation) => {
       const problem = userIdProblem(userId);
       if (problem !== null) throw new CliError(problem);
-      checkBaseUrl(options.url);
       const key = options.key ?? (await findNetwork(options, networkName)).keys[0]!;
       const lftoken = signedToken(networkName, key);
       let answer: PingAnswer;
@@ -34,18 +33,6 @@ export function pingCommand(): Command {
       }
       console.log(JSON.stringify(answer.body));
     });
-}
-
-function checkBaseUrl(url: string): void {
-  let parsed: URL | null = null;
-  try {
-    parsed = new URL(url);
-  } catch {
-    // Reported below.
-  }
-  if (parsed === null || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
-    throw new CliError(`--url must be p4p's base URL, http:// or https://, e.g. http://127.0.0.1:8080; got ${JSON.stringify(url.slice(0, 200))}`);
-  }
 }
 
 /** A short-lived system token, or the key's problem said as such (not as an unreachable p4p). */
