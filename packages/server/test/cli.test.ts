@@ -261,6 +261,15 @@ describe('p4p serve configuration', () => {
     runs.forEach((run, index) => assert.ok(assertOneLineRefusal(run, `command ${index}`).includes(unusable), run.stderr));
   });
 
+  test('a data directory that cannot be made under /proc is refused with one line, not a hang', { skip: process.platform !== 'linux' && 'needs /proc' }, async () => {
+    const unmakeable = `/proc/p4p-test-${process.pid}/data`;
+    const runs = await Promise.all([
+      runCli(['serve', '--port', '0', '--data', unmakeable]),
+      runCli(['network', 'create', 'x.fyre.co', '--data', unmakeable]),
+    ]);
+    runs.forEach((run, index) => assert.ok(assertOneLineRefusal(run, `command ${index}`).includes(unmakeable), run.stderr));
+  });
+
   test('a data directory holding something that is not a p4p database is refused with one line', async () => {
     const data = dataDirs.make();
     writeFileSync(join(data, 'p4p.db'), 'this is not an SQLite file, it is just text that goes on for a while');

@@ -1,6 +1,6 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { makeDataDir } from '../store/sqlite/make-data-dir.js';
 
 const LOCK_FILE = 'serve.lock';
 
@@ -20,7 +20,7 @@ export class DataDirLockedError extends Error {
  * dies, so there is no stale lock to take over. Returns the release.
  */
 export function lockDataDir(dataDir: string): () => void {
-  mkdirSync(dataDir, { recursive: true });
+  makeDataDir(dataDir);
   const lock = new Database(join(dataDir, LOCK_FILE), { timeout: 0 });
   try {
     lock.exec('CREATE TABLE IF NOT EXISTS lock (held INTEGER)');

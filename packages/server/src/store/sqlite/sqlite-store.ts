@@ -1,5 +1,5 @@
-import { mkdirSync } from 'node:fs';
 import type Database from 'better-sqlite3';
+import { makeDataDir } from './make-data-dir.js';
 import type { Profile } from '../../profile/profile.js';
 import {
   ATTEMPTS_KEPT_PER_USER,
@@ -93,7 +93,7 @@ export class SqliteStore implements Store {
     const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
     let db: Database.Database | undefined;
     try {
-      mkdirSync(options.dataDir, { recursive: true });
+      makeDataDir(options.dataDir);
       db = openConnection(options.dataDir, busyTimeoutMs);
       migrate(db);
     } catch (error) {
