@@ -21,10 +21,13 @@ const FRAMEWORK_ERRORS: Record<string, ApiErrorCode> = {
 /** Largest body any route accepts, in bytes; routes set lower limits of their own. */
 const MAX_BODY_BYTES = 1024 * 1024;
 
-function toApiError(error: FastifyError): ApiError | null {
+function toApiError(error: FastifyError, request: FastifyRequest): ApiError | null {
   if (error instanceof ApiError) return error;
   if (error instanceof StoreUnavailableError) return new ApiError('store_unavailable', API_ERRORS.store_unavailable.message, { 'retry-after': '1' });
   const code = FRAMEWORK_ERRORS[error.code];
+  if (code === 'body_too_large') {
+    return new ApiError(code, `the request body is over this route's limit of ${request.routeOptions.bodyLimit} bytes: send less`);
+  }
   if (code !== undefined) return new ApiError(code, code === 'invalid_body' ? `malformed body: ${error.message}` : API_ERRORS[code].message);
   if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) return new ApiError('invalid_body', error.message);
   return null;
@@ -110,7 +113,7 @@ export async function buildApp(context: AppContext, log: Logger): Promise<Fastif
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    const known = toApiError(error);
+    const known = toApiError(error, request);
     if (known?.code === 'store_unavailable') request.log.warn({ err: error }, 'database unavailable');
     if (known === null) {
       request.log.error({ err: error, url: redactUrl(request.url) }, 'unexpected error');
