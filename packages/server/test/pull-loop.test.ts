@@ -91,6 +91,27 @@ describe('the pull loop', () => {
     assert.equal((await profileOf(harness, net, 'bob')).version, 2);
   });
 
+  test('versions pages with limit and before, and refuses counts that are not plain whole numbers given once', async () => {
+    const net = await network();
+    endpoint.profiles.set('cy', { id: 'cy', display_name: 'Cy' });
+    await ping(harness, net, 'cy');
+    await waitFor(async () => (await profileOf(harness, net, 'cy')).version === 1, { what: 'cy v1' });
+    endpoint.profiles.set('cy', { id: 'cy', display_name: 'Cyrus' });
+    await ping(harness, net, 'cy');
+    await waitFor(async () => (await profileOf(harness, net, 'cy')).version === 2, { what: 'cy v2' });
+    const versionsOf = async (query: string) => (await readJson(harness, net, `/api/v3.0/user/cy/versions?${query}`)).body.versions.map((v: { version: number }) => v.version);
+    assert.deepEqual(await versionsOf('limit=1'), [2]);
+    assert.deepEqual(await versionsOf('before=2'), [1]);
+    for (const query of ['limit=', 'limit=0x10', 'limit=1e3', 'limit=%2B5', 'limit=1&limit=2', 'limit=1001', 'limit=0']) {
+      const { status, body } = await readJson(harness, net, `/api/v3.0/user/cy/versions?${query}`);
+      assert.equal(status, 400, query);
+      assert.equal(body.code, 'invalid_body', query);
+      assert.match(body.message, /^limit: give it once, as a whole number from 1 to 1000 in digits$/, query);
+    }
+    const { body } = await readJson(harness, net, '/api/v3.0/user/cy/versions?before=abc');
+    assert.match(body.message, /^before: give it once, as a whole number from 1 to/);
+  });
+
   test('p4p answers 404 user_not_found for a user it never heard of', async () => {
     const net = await network();
     const { status, body } = await readJson(harness, net, '/api/v3.0/user/nobody/profile');

@@ -7,9 +7,19 @@ import { authenticateSystem } from '../authenticate.js';
 import { parseBody } from '../parse-body.js';
 import { checkUserId } from './ping-routes.js';
 
+/** A whole number in plain digits, given once, within `min`–`max` (`0x10`, `1e3` and `+5` are not). */
+function countParameter(min: number, max: number) {
+  const rule = `give it once, as a whole number from ${min} to ${max} in digits`;
+  return z
+    .string({ error: rule })
+    .regex(/^[0-9]{1,10}$/, rule)
+    .transform(Number)
+    .pipe(z.number().min(min, rule).max(max, rule));
+}
+
 const versionsQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-  before: z.coerce.number().int().min(1).optional(),
+  limit: countParameter(1, 1000).default(100),
+  before: countParameter(1, Number.MAX_SAFE_INTEGER).optional(),
   lftoken: z.string().optional(),
 });
 
