@@ -18,6 +18,10 @@ export type TemplateShape = { ok: true; url: URL } | { ok: false; message: strin
  */
 export function checkTemplateShape(template: unknown, name = 'pull_profile_url'): TemplateShape {
   const invalid = (problem: string): TemplateShape => ({ ok: false, message: `${name} ${problem}` });
+  if (Array.isArray(template)) return invalid('is given more than once: give one absolute https URL containing {id}');
+  if (template !== undefined && template !== null && typeof template !== 'string') {
+    return invalid(`must be a string, not a ${typeof template}: give an absolute https URL containing {id}`);
+  }
   if (typeof template !== 'string' || template.trim() === '') {
     return { ok: false, message: `${name} is missing or empty: give an absolute https URL containing {id}` };
   }

@@ -22,7 +22,9 @@ describe('checkTemplateShape', () => {
 
   test('refuses each bad shape with what to fix, named as the caller calls the template', () => {
     assert.equal(refusal('  '), 'pull_profile_url is missing or empty: give an absolute https URL containing {id}');
-    assert.equal(refusal(42, 'template'), 'template is missing or empty: give an absolute https URL containing {id}');
+    assert.equal(refusal(42, 'template'), 'template must be a string, not a number: give an absolute https URL containing {id}');
+    assert.equal(refusal(['https://a.example/{id}', 'https://b.example/{id}']), 'pull_profile_url is given more than once: give one absolute https URL containing {id}');
+    assert.equal(refusal(null), 'pull_profile_url is missing or empty: give an absolute https URL containing {id}');
     assert.match(refusal('https://example.com/users'), /^pull_profile_url does not contain \{id\}/);
     assert.match(refusal('https://example.com/users#{id}'), /only in the #fragment/);
     assert.match(refusal('users/{id}'), /not an absolute URL/);

@@ -116,6 +116,14 @@ describe('registering the pull URL (POST /)', () => {
       }
     }
 
+    test('pull_profile_url given twice → invalid_pull_url saying so, nothing stored', async () => {
+      const net = await harness.createNetwork({ pullUrl: KEPT });
+      const query = `actor_token=${net.token()}&pull_profile_url=https://a.example/{id}&pull_profile_url=https://b.example/{id}`;
+      const body = await expectError(await harness.request(`/?${query}`, { method: 'POST' }), 400, 'invalid_pull_url');
+      assert.match(body.message, /pull_profile_url is given more than once/);
+      assert.equal(await storedTemplate(harness, net), KEPT);
+    });
+
     test('exactly 2048 characters is accepted', async () => {
       const net = await harness.createNetwork();
       const template = tooLong(2048);

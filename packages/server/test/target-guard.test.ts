@@ -76,11 +76,14 @@ describe('checkPullTemplate', () => {
   });
 
   it('refuses a non-string or empty template', () => {
-    for (const value of [undefined, null, 42, '', '   ']) {
+    for (const value of [undefined, null, '', '   ']) {
       const { code, message } = refusal(value);
       assert.equal(code, 'invalid_pull_url');
       assert.match(message, /missing or empty/);
     }
+    const { code, message } = refusal(42);
+    assert.equal(code, 'invalid_pull_url');
+    assert.match(message, /must be a string, not a number/);
   });
 
   it('refuses a template without {id}', () => {
