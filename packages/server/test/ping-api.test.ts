@@ -329,6 +329,27 @@ describe('ping API', () => {
       assert.match(tooLong.body.message ?? '', /over 16 KiB/);
     });
 
+    test('a JSON body that is not an object → 400 invalid_body; other fields beside lftoken are ignored', async () => {
+      const net = await registeredNetwork();
+      for (const [body, type] of [['[]', 'an array'], ['"x"', 'a string'], ['null', 'null'], ['5', 'a number']] as const) {
+        const response = await harness.request(`/api/v3_0/user/shape/refresh?lftoken=${net.token()}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body,
+        });
+        const error = await expectError(response, 400, 'invalid_body');
+        assert.equal(error.message, `the body must be a form or a JSON object such as {"lftoken": "…"}, not ${type}`);
+      }
+      const known = await readJson(harness, net, '/api/v3.0/user/shape/profile');
+      assert.equal(known.status, 404, 'a refused ping must not be recorded');
+      const extra = await harness.request('/api/v3_0/user/shape/refresh', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ lftoken: net.token(), source: 'crm' }),
+      });
+      assert.equal(extra.status, 200, await extra.text());
+    });
+
     test('malformed JSON → 400 invalid_body', async () => {
       const net = await registeredNetwork();
       const response = await harness.request(`/api/v3_0/user/json/refresh?lftoken=${net.token()}`, {

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Network } from '../../store/store.js';
 import { USER_ID_PATTERN, USER_ID_RULE, userIdProblem } from '../../tokens/token-claims.js';
+import { jsonType } from '../../tokens/token-errors.js';
 import { ApiError } from '../api-errors.js';
 import type { AppContext } from '../app-context.js';
 import { authenticateSystem } from '../authenticate.js';
@@ -22,6 +23,17 @@ export function checkUserId(userId: string): string {
   const problem = userIdProblem(userId);
   if (problem !== null) throw new ApiError('invalid_user_id', problem);
   return userId;
+}
+
+/**
+ * A ping's body, when it has one, is a form or a JSON object (spec section 3:
+ * 400 for a malformed body). Fields other than lftoken are ignored, not
+ * refused: the official libraries send lftoken alone, and a client that adds
+ * a field of its own must not lose its pings (docs/design.md).
+ */
+function checkPingBody(body: unknown): void {
+  if (body === undefined || (typeof body === 'object' && body !== null && !Array.isArray(body))) return;
+  throw new ApiError('invalid_body', `the body must be a form or a JSON object such as {"lftoken": "…"}, not ${jsonType(body)}`);
 }
 
 /** Spec section 3: the ping (both paths) and the bulk ping. 200 only once the pings are durable. */
@@ -53,6 +65,7 @@ export function pingRoutes(app: FastifyInstance, context: AppContext): void {
   async function ping(request: FastifyRequest<{ Params: { user_id: string } }>) {
     const userId = checkUserId(request.params.user_id);
     request.audit.userId = userId;
+    checkPingBody(request.body);
     const network = await pingingNetwork(request);
     await acceptPings(network, [userId]);
     return { status: 'ok', network: network.name, user_id: userId };
