@@ -270,6 +270,11 @@ describe('p4p serve configuration', () => {
     runs.forEach((run, index) => assert.ok(assertOneLineRefusal(run, `command ${index}`).includes(unmakeable), run.stderr));
   });
 
+  test('an empty --data or P4P_DATA is refused with one line, not taken as the current directory', async () => {
+    const runs = await Promise.all([runCli(['network', 'list', '--data', '']), runCli(['network', 'list'], { P4P_DATA: '' })]);
+    runs.forEach((run, index) => assert.match(assertOneLineRefusal(run, `run ${index}`), /expected a directory, e\.g\. \.\/data/));
+  });
+
   test('a data directory holding something that is not a p4p database is refused with one line', async () => {
     const data = dataDirs.make();
     writeFileSync(join(data, 'p4p.db'), 'this is not an SQLite file, it is just text that goes on for a while');

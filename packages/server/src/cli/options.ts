@@ -26,7 +26,13 @@ export function oneOf<T extends string>(choices: readonly T[]): (value: string) 
 
 /** `--data DIR` (P4P_DATA), shared by every command that opens the store. */
 export function dataOption(): Option {
-  return new Option('--data <dir>', 'directory of the SQLite database').env('P4P_DATA').default('./data');
+  return new Option('--data <dir>', 'directory of the SQLite database').env('P4P_DATA').default('./data').argParser(dataDir);
+}
+
+/** Parses --data: a directory path, not empty (an empty P4P_DATA would otherwise mean the current directory). */
+function dataDir(value: string): string {
+  if (value.trim() === '') throw new InvalidArgumentError('expected a directory, e.g. ./data; unset P4P_DATA or give it a path.');
+  return value;
 }
 
 /** `--database URL` (P4P_DATABASE_URL), shared by every command that opens the store: PostgreSQL instead of --data. */
