@@ -374,6 +374,14 @@ describe('p4p with a running serve', () => {
     assert.match(assertOneLineRefusal(badUser, 'bad user id'), /user id/);
   });
 
+  test('p4p ping and p4p doctor refuse a network name that is not domain-like, as network create does', async () => {
+    const runs = await Promise.all([
+      runCli(['ping', 'BAD NAME', 'ada', '--key', 'any-key-0123456789abcdef', '--url', serve.url!]),
+      runCli(['doctor', 'https://idp.example.com/users/{id}', '--network', 'BAD NAME', '--user', 'ada', '--key', 'any-key-0123456789abcdef']),
+    ]);
+    runs.forEach((run, index) => assert.match(assertOneLineRefusal(run, `run ${index}`), /network name "BAD NAME" is not domain-like/));
+  });
+
   test('p4p ping with an empty key, a --url that is not http, or a --url that is not p4p, says which', async () => {
     const notP4pServer = createServer((_request, response) => void response.writeHead(200, { 'content-type': 'application/json' }).end('{"hello":"world"}'));
     await new Promise<void>((resolve) => notP4pServer.listen(0, '127.0.0.1', resolve));

@@ -11,7 +11,7 @@ import {
 import { userIdProblem } from '../tokens/token-claims.js';
 import { P4P_VERSION } from '../version.js';
 import { CliError } from './cli-error.js';
-import { dataOption, databaseOption, findNetwork, integerIn, type StoreLocation } from './options.js';
+import { dataOption, databaseOption, findNetwork, integerIn, networkName, type StoreLocation } from './options.js';
 
 interface DoctorOptions extends StoreLocation {
   network: string;
@@ -31,7 +31,7 @@ export function doctorCommand(): Command {
   return new Command('doctor')
     .description('test a pull endpoint as p4p will use it: tokens, answers, profile, redirects, time and size')
     .argument('<template>', 'pull URL template with {id}, e.g. https://example.com/users/{id}')
-    .requiredOption('--network <name>', 'network name')
+    .requiredOption('--network <name>', 'network name', networkName)
     .requiredOption('--user <id>', 'id of a user that exists at the identity system')
     .addOption(new Option('--key <key>', 'network key (default: read from the store, --database or --data)').env('P4P_KEY'))
     .addOption(dataOption())

@@ -3,6 +3,7 @@ import { InvalidArgumentError, Option } from 'commander';
 import { PostgresStore } from '../store/postgres/postgres-store.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { Network, Store } from '../store/store.js';
+import { networkNameProblem } from '../networks/network-input.js';
 import { CliError } from './cli-error.js';
 
 /** An argument parser for integers in [min, max]. */
@@ -22,6 +23,13 @@ export function oneOf<T extends string>(choices: readonly T[]): (value: string) 
     if (!(choices as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${choices.join(', ')}.`);
     return value as T;
   };
+}
+
+/** An argument parser for a network name (domain-like, as `network create` requires). */
+export function networkName(value: string): string {
+  const problem = networkNameProblem(value);
+  if (problem !== null) throw new InvalidArgumentError(`${problem}.`);
+  return value;
 }
 
 /** `--data DIR` (P4P_DATA), shared by every command that opens the store. */

@@ -3,12 +3,12 @@ import { sendPing, type PingAnswer } from '../client/send-ping.js';
 import { buildSystemToken } from '../tokens/sign-token.js';
 import { userIdProblem } from '../tokens/token-claims.js';
 import { CliError } from './cli-error.js';
-import { dataOption, databaseOption, findNetwork, p4pBaseUrl, type StoreLocation } from './options.js';
+import { dataOption, databaseOption, findNetwork, networkName, p4pBaseUrl, type StoreLocation } from './options.js';
 
 export function pingCommand(): Command {
   return new Command('ping')
     .description('ping p4p for a user, as the identity system would')
-    .argument('<network>', 'network name')
+    .argument('<network>', 'network name', networkName)
     .argument('<user-id>', 'the user whose profile changed')
     .addOption(new Option('--url <url>', 'p4p base URL').env('P4P_URL').default('http://127.0.0.1:8080').argParser(p4pBaseUrl))
     .addOption(new Option('--key <key>', 'network key (default: read from the store, --data or --database)').env('P4P_KEY'))
