@@ -22,7 +22,7 @@ interface SizedServe {
 /** Pull rate rounds at each size, the two sizes taking turns, the best of each kept: one round of 10,000 pulls lasts 2–3 s, short enough for a slow moment to halve it. */
 const PULL_ROUNDS = 3;
 /** Ingest rounds at each size, taking turns the same way. */
-const INGEST_ROUNDS = 2;
+const INGEST_ROUNDS = 3;
 /** Pinged users of the ingest load, drawn at random (with repeats) from the stored ones. */
 const INGEST_USER_DRAWS = 300_000;
 let epoch = 0;
