@@ -4,6 +4,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from 'node:https';
 import { connect, type AddressInfo } from 'node:net';
 import { after, describe, test } from 'node:test';
+import { gzipSync } from 'node:zlib';
 import {
   createPullHandler,
   DEFAULT_DOCTOR_USER_AGENT,
@@ -233,6 +234,7 @@ describe('testPullEndpoint', () => {
     const template = await startEndpoint(correct());
     await doctor(template);
     assert.equal(lastHeaders.get(template)?.['user-agent'], DEFAULT_DOCTOR_USER_AGENT);
+    assert.equal(lastHeaders.get(template)?.['accept-encoding'], 'identity');
     assert.match(DEFAULT_DOCTOR_USER_AGENT, /^p4p\/\d+\.\d+\.\d+/);
     await doctor(template, { userAgent: 'p4p/9.8.7' });
     assert.equal(lastHeaders.get(template)?.['user-agent'], 'p4p/9.8.7');
@@ -247,6 +249,15 @@ describe('testPullEndpoint', () => {
     }));
     assertStatuses(report, { https: 'warn', profile: 'fail', profile_id: 'skip' });
     assert.match(checkOf(report, 'profile').reason, /not valid UTF-8: p4p refuses it/);
+  });
+
+  test('a compressed profile fails: p4p asks for none and refuses it', async () => {
+    const report = await doctor(await startEndpoint(({ token }, response) => {
+      if (token !== 'valid') return void response.writeHead(403).end();
+      response.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' }).end(gzipSync(JSON.stringify(ADA)));
+    }));
+    assertStatuses(report, { https: 'warn', profile: 'fail', profile_id: 'skip' });
+    assert.match(checkOf(report, 'profile').reason, /Content-Encoding: gzip, though p4p asks for none \(Accept-Encoding: identity\)/);
   });
 
   test("p4p-sdk's own createPullHandler passes every check", async () => {

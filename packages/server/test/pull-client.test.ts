@@ -123,13 +123,14 @@ describe('PullClient against a real HTTP server', () => {
     assert.ok(answer.durationMs >= 0);
   });
 
-  it('sends Accept, User-Agent and the lftoken, and nothing is followed', async () => {
+  it('sends Accept, Accept-Encoding: identity, User-Agent and the lftoken, and nothing is followed', async () => {
     const before = server.seen.length;
     await pulls.pull(buildPullUrl(server.template('/users/?id={id}'), 'jane.doe', TOKEN));
     const request = server.seen[before];
     assert.ok(request);
     assert.equal(request.method, 'GET');
     assert.equal(request.headers.accept, 'application/json');
+    assert.equal(request.headers['accept-encoding'], 'identity');
     assert.equal(request.headers['user-agent'], USER_AGENT);
     const sent = new URL(request.url, 'http://placeholder');
     assert.equal(sent.searchParams.get('lftoken'), TOKEN);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { ServerResponse } from 'node:http';
 import { after, before, describe, test } from 'node:test';
+import { gzipSync } from 'node:zlib';
 import { PullEndpoint, serveProfiles, type PullBehaviour } from './support/pull-endpoint.js';
 import { ping, readJson, startHarness, type Harness, type TestNetwork } from './support/p4p-harness.js';
 import { waitFor } from './support/wait-for.js';
@@ -126,6 +127,12 @@ describe('the pull loop', () => {
       (id, res) => void res.writeHead(200, { 'content-type': 'application/json; charset=iso-8859-1' }).end(Buffer.from(`{"id":"${id}","display_name":"Ren\u00e9"}`, 'latin1')),
       'invalid_response',
       /not valid UTF-8/,
+    ],
+    [
+      'a gzip-compressed profile',
+      (id, res) => void res.writeHead(200, { 'content-encoding': 'gzip' }).end(gzipSync(JSON.stringify({ id, display_name: 'Zipped' }))),
+      'invalid_response',
+      /Content-Encoding: gzip, though p4p asks for none \(Accept-Encoding: identity\); send the profile JSON uncompressed/,
     ],
     ['an id that is not the pinged user', (_id, res) => void res.writeHead(200).end(JSON.stringify({ id: 'mallory', display_name: 'M' })), 'invalid_response', /id/],
     ['a missing display_name', (id, res) => void res.writeHead(200).end(JSON.stringify({ id })), 'invalid_response', /display_name/],

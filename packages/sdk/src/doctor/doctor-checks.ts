@@ -7,6 +7,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { validateProfile } from '../profile/validate-profile.js';
+import { answerCoding } from '../pull-headers.js';
 import { redactUrl } from '../redact-url.js';
 import {
   LARGE_ANSWER_BYTES,
@@ -58,7 +59,7 @@ function check(id: DoctorCheckId, status: DoctorStatus, reason: string, fix: str
 /** Every check, in report order. */
 export function judgeAll(findings: DoctorFindings): DoctorCheck[] {
   const { validPull } = findings;
-  const json = validPull.kind === 'answer' && validPull.status === 200 && !validPull.tooLarge ? parseJson(validPull.body) : null;
+  const json = validPull.kind === 'answer' && validPull.status === 200 && !validPull.tooLarge ? parseJson(validPull) : null;
   const describe = (answer: Answer): string => describeStatus(answer, findings.tokens);
   const refusalSkipped = refusalSkipReason(validPull);
   const judgeRefusal = (id: DoctorCheckId, probe: ProbeResult | null, what: string, leak: string): DoctorCheck =>
@@ -223,8 +224,16 @@ function judgeResponseSize(probe: ProbeResult, maxBodyBytes: number): DoctorChec
 
 type ParsedJson = { ok: true; value: unknown } | { ok: false; reason: string; fix: string };
 
-/** The body read as p4p reads it: UTF-8 (anything else is refused), then JSON. */
-function parseJson(body: Buffer): ParsedJson {
+/** The body read as p4p reads it: uncompressed, UTF-8 (anything else is refused), then JSON. */
+function parseJson({ body, headers }: Answer): ParsedJson {
+  const coding = answerCoding(headers['content-encoding']);
+  if (coding !== null) {
+    return {
+      ok: false,
+      reason: `the answer has Content-Encoding: ${coding}, though p4p asks for none (Accept-Encoding: identity): p4p refuses it (invalid_response) and keeps the old profile`,
+      fix: 'send the profile JSON uncompressed whenever the request does not accept your coding',
+    };
+  }
   if (!isUtf8(body)) {
     return {
       ok: false,

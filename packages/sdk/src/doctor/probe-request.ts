@@ -1,6 +1,7 @@
 import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { performance } from 'node:perf_hooks';
+import { pullRequestHeaders } from '../pull-headers.js';
 import { discardBody, readCappedBody } from '../read-capped-body.js';
 
 /** How one doctor request went: an HTTP answer (body capped), or no answer at all. */
@@ -32,7 +33,7 @@ export interface ProbeOptions {
 }
 
 /**
- * One GET as p4p sends a pull (spec section 5): `Accept: application/json`, p4p's User-Agent, no
+ * One GET as p4p sends a pull (spec section 5): p4p's pull headers, no
  * redirect followed, the body read as a stream and cut off past the cap, one
  * total timeout. Never rejects.
  */
@@ -51,7 +52,7 @@ export function probeRequest(url: URL, options: ProbeOptions): Promise<ProbeResu
     };
     const request = send(url, {
       method: 'GET',
-      headers: { accept: 'application/json', 'user-agent': options.userAgent },
+      headers: pullRequestHeaders(options.userAgent),
       agent: false,
       ...(options.ca === undefined ? {} : { ca: options.ca }),
     });

@@ -4,7 +4,7 @@ import type { PullCancellation } from './pull-cancellation.js';
 
 /** What came back for one GET, before it is read as a pull answer. */
 export type CollectedAnswer =
-  | { kind: 'complete'; bytes: Buffer }
+  | { kind: 'complete'; bytes: Buffer; headers: IncomingHttpHeaders }
   /** Any status but 200, with the first `excerptBytes` of its body. */
   | { kind: 'status'; status: number; headers: IncomingHttpHeaders; excerpt: Buffer }
   /** A 200 over the cap: by its Content-Length (nothing read) or by what it sent (the first `excerptBytes`). */
@@ -104,7 +104,7 @@ class AnswerCollector implements Dispatcher.DispatchHandler {
   onResponseEnd(): void {
     if (this.settled) return;
     const bytes = this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks);
-    this.#finished(this.#status === 200 ? { kind: 'complete', bytes } : this.#statusAnswer(bytes));
+    this.#finished(this.#status === 200 ? { kind: 'complete', bytes, headers: this.#headers } : this.#statusAnswer(bytes));
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {

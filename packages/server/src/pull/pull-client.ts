@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { answerCoding, pullRequestHeaders } from 'p4p-sdk';
 import { Agent } from 'undici';
 import type { PullOutcome } from './pull-outcome.js';
 import { buildPullConnector } from './guarded-connector.js';
@@ -72,7 +73,7 @@ export class PullClient {
 
   constructor(options: PullClientOptions) {
     this.#options = { ...DEFAULTS, ...definedOnly(options) } as Required<PullClientOptions>;
-    this.#headers = { accept: 'application/json', 'user-agent': this.#options.userAgent };
+    this.#headers = pullRequestHeaders(this.#options.userAgent);
     this.#agent = new Agent({
       connect: buildPullConnector(this.#options),
       connections: this.#options.connectionsPerOrigin,
@@ -82,7 +83,7 @@ export class PullClient {
   }
 
   /**
-   * GET with Accept: application/json and the User-Agent; never throws, always resolves to a
+   * GET with p4p's pull headers (JSON, uncompressed, the User-Agent); never throws, always resolves to a
    * PullAnswer. No message contains the lftoken. Cancelling `cancellation` ends the pull as
    * a `timeout` whose message says it was cancelled.
    */
@@ -111,6 +112,8 @@ export class PullClient {
     );
     switch (answer.kind) {
       case 'complete': {
+        const coding = answerCoding(answer.headers['content-encoding']);
+        if (coding !== null) return finish(codedAnswer(coding), 200, null);
         const body = decodeUtf8(answer.bytes);
         if (body === null) return finish(NOT_UTF8, 200, answer.bytes.subarray(0, BODY_EXCERPT_BYTES));
         return { kind: 'body', httpStatus: 200, body, durationMs: elapsedMs(startedAt) };
@@ -174,6 +177,15 @@ export class PullClient {
       retryAfterMs: null,
     };
   }
+}
+
+function codedAnswer(coding: string): StatusFailure {
+  return {
+    outcome: 'invalid_response',
+    retriable: false,
+    message: `answered 200 with Content-Encoding: ${coding}, though p4p asks for none (Accept-Encoding: identity); send the profile JSON uncompressed`,
+    retryAfterMs: null,
+  };
 }
 
 function refused(message: string): StatusFailure {
