@@ -306,7 +306,8 @@ describe('ping API', () => {
           headers: { 'content-type': 'application/json' },
           body,
         });
-        await expectError(response, 400, 'invalid_body');
+        const error = await expectError(response, 400, 'invalid_body');
+        assert.match(error.message, /has a "__proto__" key, or a "constructor" key holding "prototype"; p4p refuses both/);
       }
       assert.equal(({} as { polluted?: boolean }).polluted, undefined);
     });
@@ -357,7 +358,8 @@ describe('ping API', () => {
         headers: { 'content-type': 'application/json' },
         body: '{"lftoken": ',
       });
-      await expectError(response, 400, 'invalid_body');
+      const error = await expectError(response, 400, 'invalid_body');
+      assert.match(error.message, /^the body is not valid JSON: .*JSON/);
     });
 
     test('malformed JSON in a bulk ping → 400 invalid_body', async () => {
@@ -383,6 +385,23 @@ describe('ping API', () => {
       });
       await expectOkJson(response);
       assert.equal((await readJson(harness, net, '/api/v3.0/user/solo/profile')).status, 200);
+    });
+
+    test('a form body lists ids as repeated user_ids fields, one of them included → 200 and each is recorded', async () => {
+      const net = await registeredNetwork();
+      for (const userIds of [['form-solo'], ['form-a', 'form-b']]) {
+        const form = new URLSearchParams(userIds.map((userId) => ['user_ids', userId]));
+        form.append('lftoken', net.token());
+        const response = await harness.request('/api/v3.0/users/refresh', {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: form,
+        });
+        assert.equal(((await expectOkJson(response)) as { user_ids: number }).user_ids, userIds.length);
+        for (const userId of userIds) assert.equal((await readJson(harness, net, `/api/v3.0/user/${userId}/profile`)).status, 200, userId);
+      }
+      const error = await expectError(await bulkPing({ user_ids: 'json-solo' }, net.token()), 400, 'invalid_body');
+      assert.match(error.message, /^user_ids: /, 'in JSON a list is an array');
     });
 
     test('1000 ids of 255 characters, Bearer token → 200 and all are recorded', async () => {

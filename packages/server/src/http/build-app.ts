@@ -6,6 +6,7 @@ import { StoreUnavailableError } from '../store/store.js';
 import { API_ERRORS, ApiError, type ApiErrorCode } from './api-errors.js';
 import type { AppContext } from './app-context.js';
 import { answerClientError } from './client-errors.js';
+import { parseJsonBody } from './json-body.js';
 import { pingRoutes } from './routes/ping-routes.js';
 import { settingsRoutes } from './routes/settings-routes.js';
 import { userRoutes } from './routes/user-routes.js';
@@ -14,7 +15,6 @@ import { userRoutes } from './routes/user-routes.js';
 const FRAMEWORK_ERRORS: Record<string, ApiErrorCode> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'body_too_large',
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
-  FST_ERR_CTP_INVALID_JSON_BODY: 'invalid_body',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'invalid_body',
 };
 
@@ -53,12 +53,10 @@ function answerRouterError(error: FastifyError, request: FastifyRequest, reply: 
  * answered as if it had sent no body at all.
  */
 function acceptEmptyBodies(app: FastifyInstance): void {
-  const { onProtoPoisoning, onConstructorPoisoning } = app.initialConfig;
-  const parseJson = app.getDefaultJsonParser(onProtoPoisoning ?? 'error', onConstructorPoisoning ?? 'error');
   app.removeContentTypeParser(['application/json', 'text/plain']);
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    if (body === '') done(null, undefined);
-    else parseJson(request, body as string, done);
+  // parseJsonBody throws its ApiError; Fastify answers what a parser throws.
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    done(null, body === '' ? undefined : parseJsonBody(body as string));
   });
   // Decided from the headers, so that a body refused anyway is never read; an unknown route stays a 404.
   app.addContentTypeParser('*', (request, _payload, done) => {

@@ -36,6 +36,16 @@ function checkPingBody(body: unknown): void {
   throw new ApiError('invalid_body', `the body must be a form or a JSON object such as {"lftoken": "…"}, not ${jsonType(body)}`);
 }
 
+/**
+ * A form lists the ids as repeated `user_ids=` fields, and a form with only
+ * one of them parses to a plain string: that is a list of one.
+ */
+function formIdsAsList(request: FastifyRequest): unknown {
+  const body = request.body as { user_ids?: unknown } | undefined;
+  const fromForm = request.headers['content-type']?.toLowerCase().startsWith('application/x-www-form-urlencoded') === true;
+  return fromForm && typeof body?.user_ids === 'string' ? { ...body, user_ids: [body.user_ids] } : body;
+}
+
 /** Spec section 3: the ping (both paths) and the bulk ping. 200 only once the pings are durable. */
 export function pingRoutes(app: FastifyInstance, context: AppContext): void {
   const { store, now, rateLimiter } = context;
@@ -75,7 +85,7 @@ export function pingRoutes(app: FastifyInstance, context: AppContext): void {
 
   app.post('/api/v3.0/users/refresh', { bodyLimit: 512 * 1024 }, async (request) => {
     const network = await pingingNetwork(request);
-    const userIds = [...new Set(parseBody(bulkPingBody, request.body).user_ids)];
+    const userIds = [...new Set(parseBody(bulkPingBody, formIdsAsList(request)).user_ids)];
     request.audit.users = userIds.length;
     await acceptPings(network, userIds);
     return { status: 'ok', network: network.name, user_ids: userIds.length };
