@@ -176,6 +176,20 @@ describe('the pull loop', () => {
     assert.ok(attempt.warnings.some((w: string) => w.includes('image_url')), attempt.warnings.join('; '));
   });
 
+  test('a NUL character in an answer is kept as its escape in the attempt, which every store can hold', async () => {
+    const net = await network();
+    behaviours.set('nul', (_id, res) => void res.writeHead(200).end('oops\u0000nul'));
+    await ping(harness, net, 'nul');
+    const stored = await waitFor(async () => {
+      const body = await profileOf(harness, net, 'nul');
+      return body.sync.state === 'failed' && body;
+    }, { what: 'nul to fail' });
+    const [attempt] = await attemptsOf(harness, net, 'nul');
+    assert.equal(attempt.outcome, 'invalid_response');
+    assert.equal(attempt.response_excerpt, 'oops\\u0000nul');
+    for (const text of [attempt.message, stored.sync.last_message]) assert.ok(!text.includes('\u0000'), text);
+  });
+
   test('an endpoint echoing its request does not get the lftoken stored in the attempt excerpt', async () => {
     const net = await network();
     behaviours.set('echo', (id, res, pull) => {
