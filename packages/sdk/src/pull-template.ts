@@ -9,7 +9,7 @@ export type TemplateShape = { ok: true; url: URL } | { ok: false; message: strin
  * The shape rules of a pull URL template (spec section 4), shared by p4p's
  * registration and the endpoint doctor so both refuse the same templates with
  * the same words. In order: a non-empty string of at most MAX_TEMPLATE_LENGTH
- * characters, containing {id} outside the #fragment, an absolute http or https
+ * characters, without spaces or control characters, containing {id} outside the #fragment, an absolute http or https
  * URL once {id} is filled in, {id} not in the scheme, host or port, no user
  * name or password, no lftoken of its own. `url` is the template filled with a sample id.
  * Whether the host may be pulled from is p4p's own rule, not checked here.
@@ -27,6 +27,12 @@ export function checkTemplateShape(template: unknown, name = 'pull_profile_url')
   }
   if (template.length > MAX_TEMPLATE_LENGTH) {
     return invalid(`is ${template.length} characters long; the limit is ${MAX_TEMPLATE_LENGTH}: shorten it`);
+  }
+  const unsafeAt = template.search(/[\s\x00-\x1f\x7f]/);
+  if (unsafeAt !== -1) {
+    // The URL parser would drop tabs and newlines and keep the rest, so what is stored would not be what is pulled.
+    const code = template.codePointAt(unsafeAt)!.toString(16).toUpperCase().padStart(4, '0');
+    return invalid(`has a space or control character (U+${code}) at position ${unsafeAt + 1}: percent-encode it (a space is %20) or remove it`);
   }
   if (!template.includes(USER_ID_PLACEHOLDER)) {
     return invalid('does not contain {id}: put {id} where the user id goes, e.g. https://example.com/users/{id}');

@@ -34,6 +34,13 @@ describe('checkTemplateShape', () => {
     assert.match(refusal('https://me:secret@example.com/{id}'), /user name or password/);
     assert.match(refusal('https://example.com/{id}?lftoken=abc'), /already has an lftoken in its query string: remove it/);
     assert.match(refusal('https://example.com/p?id={id}&lftoken='), /already has an lftoken/);
+    assert.equal(
+      refusal('https://example.com/u/{id}?a=\u0000'),
+      'pull_profile_url has a space or control character (U+0000) at position 30: percent-encode it (a space is %20) or remove it',
+    );
+    assert.match(refusal(' https://example.com/{id}'), /\(U\+0020\) at position 1:/);
+    assert.match(refusal('https://example.com/u/\n{id}\t'), /\(U\+000A\) at position 23:/);
+    assert.match(refusal('https://example.com/u/{id}\u007f'), /\(U\+007F\)/);
   });
 
   test(`accepts exactly ${MAX_TEMPLATE_LENGTH} characters and refuses one more`, () => {
