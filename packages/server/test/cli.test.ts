@@ -275,6 +275,12 @@ describe('p4p serve configuration', () => {
     runs.forEach((run, index) => assert.match(assertOneLineRefusal(run, `run ${index}`), /expected a directory, e\.g\. \.\/data/));
   });
 
+  test('an empty --host or P4P_HOST is refused with one line, not taken as every interface', async () => {
+    const data = dataDirs.make();
+    const runs = await Promise.all([runCli(['serve', '--port', '0', '--data', data, '--host', '']), runCli(['serve', '--port', '0', '--data', data], { P4P_HOST: ' ' })]);
+    runs.forEach((run, index) => assert.match(assertOneLineRefusal(run, `run ${index}`), /expected a host name or IP address without spaces/));
+  });
+
   test('a data directory holding something that is not a p4p database is refused with one line', async () => {
     const data = dataDirs.make();
     writeFileSync(join(data, 'p4p.db'), 'this is not an SQLite file, it is just text that goes on for a while');

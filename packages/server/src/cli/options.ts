@@ -32,6 +32,14 @@ export function networkName(value: string): string {
   return value;
 }
 
+/** Parses --host: a host name or IP address; an empty P4P_HOST would otherwise listen on every interface. */
+export function listenAddress(value: string): string {
+  if (value.trim() === '' || /\s/.test(value)) {
+    throw new InvalidArgumentError('expected a host name or IP address without spaces, e.g. 127.0.0.1, or 0.0.0.0 for every interface; unset P4P_HOST or give it one.');
+  }
+  return value;
+}
+
 /** `--data DIR` (P4P_DATA), shared by every command that opens the store. */
 export function dataOption(): Option {
   return new Option('--data <dir>', 'directory of the SQLite database').env('P4P_DATA').default('./data').argParser(dataDir);

@@ -6,7 +6,7 @@ import { DataDirError } from '../store/sqlite/sqlite-store.js';
 import { checkServeConfig, DEFAULT_DATABASE_LIMITS, DEFAULT_SERVE_CONFIG as D, SERVE_ROLES, type ServeConfig, type ServeRole } from '../server/serve-config.js';
 import { StoreUnavailableError } from '../store/store.js';
 import { CliError } from './cli-error.js';
-import { DATA_DIR_HINT, dataOption, databaseOption, integerIn, oneOf, safeDatabaseUrl } from './options.js';
+import { DATA_DIR_HINT, dataOption, databaseOption, integerIn, listenAddress, oneOf, safeDatabaseUrl } from './options.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
 
@@ -73,7 +73,7 @@ export function serveCommand(): Command {
   return new Command('serve')
     .description('run the HTTP API and the pull workers on the SQLite store in --data, or on the PostgreSQL --database')
     .addOption(new Option('--port <n>', 'port to listen on (0: any free port)').env('P4P_PORT').argParser(integerIn(0, 65535)).default(D.port))
-    .addOption(new Option('--host <address>', 'address to listen on').env('P4P_HOST').default(D.host))
+    .addOption(new Option('--host <address>', 'address to listen on').env('P4P_HOST').argParser(listenAddress).default(D.host))
     .addOption(dataOption())
     .addOption(databaseOption())
     .addOption(new Option('--role <role>', 'all: API and pulls; api: accept pings and serve the API only; worker: pull only (api and worker need --database)').env('P4P_ROLE').argParser(oneOf(SERVE_ROLES)).default(D.role))
