@@ -275,6 +275,17 @@ describe('p4p serve configuration', () => {
     runs.forEach((run, index) => assert.match(assertOneLineRefusal(run, `run ${index}`), /expected a directory, e\.g\. \.\/data/));
   });
 
+  test('--data beats a P4P_DATABASE_URL from the environment, and --data with --database is refused', async () => {
+    const data = dataDirs.make();
+    await createNetwork(data, 'local.fyre.co');
+    const unreachable = 'postgres://nobody@127.0.0.1:1/p4p';
+    const listed = await runCli(['network', 'list', '--json', '--data', data], { P4P_DATABASE_URL: unreachable });
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.deepEqual((JSON.parse(listed.stdout) as Array<{ name: string }>).map((network) => network.name), ['local.fyre.co']);
+    const both = await runCli(['network', 'list', '--data', data, '--database', unreachable]);
+    assert.equal(assertOneLineRefusal(both, 'both flags'), 'p4p: give --data (SQLite) or --database (PostgreSQL), not both');
+  });
+
   test('an empty --host or P4P_HOST is refused with one line, not taken as every interface', async () => {
     const data = dataDirs.make();
     const runs = await Promise.all([runCli(['serve', '--port', '0', '--data', data, '--host', '']), runCli(['serve', '--port', '0', '--data', data], { P4P_HOST: ' ' })]);

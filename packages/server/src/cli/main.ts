@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { P4P_VERSION } from '../version.js';
 import { CliError } from './cli-error.js';
+import { chooseStore } from './options.js';
 import { doctorCommand } from './doctor-command.js';
 import { migrateCommand } from './migrate-command.js';
 import { networkCommand } from './network-command.js';
@@ -18,7 +19,8 @@ export async function main(args: string[]): Promise<number> {
     .addCommand(migrateCommand())
     .addCommand(tokenCommand())
     .addCommand(pingCommand())
-    .addCommand(doctorCommand());
+    .addCommand(doctorCommand())
+    .hook('preAction', (_program, command) => chooseStore(command));
   const exitOverride = (command: Command): void => {
     command.exitOverride();
     command.commands.forEach(exitOverride);

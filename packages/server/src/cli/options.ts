@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { InvalidArgumentError, Option } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { PostgresStore } from '../store/postgres/postgres-store.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { Network, Store } from '../store/store.js';
@@ -56,6 +56,20 @@ export function databaseOption(): Option {
   return new Option('--database <url>', 'PostgreSQL database shared by every p4p process (postgres://user@host:5432/db); default: SQLite in --data')
     .env('P4P_DATABASE_URL')
     .argParser(postgresUrl);
+}
+
+/**
+ * Before any command runs: a `--data` flag beats a P4P_DATABASE_URL from the
+ * environment (flags win over the environment; otherwise the command would
+ * quietly work on PostgreSQL), and the two flags together are refused.
+ */
+export function chooseStore(command: Command): void {
+  const data = command.getOptionValueSource('data');
+  const database = command.getOptionValueSource('database');
+  if (data === 'cli' && database === 'cli') {
+    throw new CliError('give --data (SQLite) or --database (PostgreSQL), not both');
+  }
+  if (data === 'cli' && database === 'env') command.setOptionValueWithSource('database', undefined, 'default');
 }
 
 /** Parses --database: a postgres:// or postgresql:// URL. */
