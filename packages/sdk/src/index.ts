@@ -62,4 +62,4 @@ export {
 export { redactUrl } from './redact-url.js';
 export { checkTemplateShape, MAX_TEMPLATE_LENGTH, type TemplateShape } from './pull-template.js';
 export { buildPullUrl, fillPullTemplate, USER_ID_PLACEHOLDER } from './pull-url.js';
-export { answerCoding, pullRequestHeaders } from './pull-headers.js';
+export { contentCoding, pullRequestHeaders } from './pull-headers.js';

@@ -13,8 +13,8 @@ export function pullRequestHeaders(userAgent: string): Record<string, string> {
   return { accept: 'application/json', 'accept-encoding': 'identity', 'user-agent': userAgent };
 }
 
-/** The answer's content coding when it is not plain (`identity` or none), else null. */
-export function answerCoding(contentEncoding: string | string[] | undefined): string | null {
+/** A body's content coding when it is not plain (`identity` or none), else null. */
+export function contentCoding(contentEncoding: string | string[] | undefined): string | null {
   const coding = (Array.isArray(contentEncoding) ? contentEncoding.join(', ') : contentEncoding)?.trim() ?? '';
   if (coding === '' || coding.toLowerCase() === 'identity') return null;
   // Quoted back in messages: short and printable.

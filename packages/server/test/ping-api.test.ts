@@ -3,6 +3,7 @@ import { Buffer } from 'node:buffer';
 import { createHmac } from 'node:crypto';
 import { once } from 'node:events';
 import { connect } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 import { API_ERRORS } from '../src/http/api-errors.js';
 import { expectError } from './support/expect-error.js';
@@ -310,6 +311,32 @@ describe('ping API', () => {
         assert.match(error.message, /has a "__proto__" key, or a "constructor" key holding "prototype"; p4p refuses both/);
       }
       assert.equal(({} as { polluted?: boolean }).polluted, undefined);
+    });
+
+    test('a compressed body → 415 unsupported_media_type naming the coding, with Accept-Encoding: identity; identity is plain', async () => {
+      const net = await registeredNetwork();
+      const form = new URLSearchParams({ lftoken: net.token() }).toString();
+      const bodies: Array<[string, string, string | Blob]> = [
+        ['gzip', 'application/json', new Blob([gzipSync(JSON.stringify({ lftoken: net.token() }))])],
+        ['br', 'application/x-www-form-urlencoded', form],
+      ];
+      for (const [coding, type, body] of bodies) {
+        const response = await harness.request('/api/v3_0/user/coded/refresh', {
+          method: 'POST',
+          headers: { 'content-type': type, 'content-encoding': coding },
+          body,
+        });
+        assert.equal(response.headers.get('accept-encoding'), 'identity');
+        const error = await expectError(response, 415, 'unsupported_media_type');
+        assert.equal(error.message, `the body has Content-Encoding: ${coding}; p4p reads bodies without compression only: send it uncompressed`);
+      }
+      assert.equal((await readJson(harness, net, '/api/v3.0/user/coded/profile')).status, 404, 'a refused ping must not be recorded');
+      const plain = await harness.request('/api/v3_0/user/coded/refresh', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-encoding': 'identity' },
+        body: form,
+      });
+      await expectOkJson(plain);
     });
 
     test('an unknown route → 404 not_found, whatever its body', async () => {

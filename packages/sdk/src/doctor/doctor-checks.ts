@@ -7,7 +7,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { validateProfile } from '../profile/validate-profile.js';
-import { answerCoding } from '../pull-headers.js';
+import { contentCoding } from '../pull-headers.js';
 import { redactUrl } from '../redact-url.js';
 import {
   LARGE_ANSWER_BYTES,
@@ -226,7 +226,7 @@ type ParsedJson = { ok: true; value: unknown } | { ok: false; reason: string; fi
 
 /** The body read as p4p reads it: uncompressed, UTF-8 (anything else is refused), then JSON. */
 function parseJson({ body, headers }: Answer): ParsedJson {
-  const coding = answerCoding(headers['content-encoding']);
+  const coding = contentCoding(headers['content-encoding']);
   if (coding !== null) {
     return {
       ok: false,

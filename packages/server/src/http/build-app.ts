@@ -1,4 +1,5 @@
 import formBody from '@fastify/formbody';
+import { contentCoding } from 'p4p-sdk';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { redactUrl } from '../log/redact-url.js';
@@ -60,10 +61,26 @@ function acceptEmptyBodies(app: FastifyInstance): void {
   });
   // Decided from the headers, so that a body refused anyway is never read; an unknown route stays a 404.
   app.addContentTypeParser('*', (request, _payload, done) => {
-    const { 'content-length': length, 'transfer-encoding': chunked } = request.headers;
-    const empty = chunked === undefined && (length === undefined || length === '0');
-    if (empty || request.is404) done(null, undefined);
+    if (!hasBody(request) || request.is404) done(null, undefined);
     else done(new ApiError('unsupported_media_type'), undefined);
+  });
+}
+
+function hasBody(request: FastifyRequest): boolean {
+  const { 'content-length': length, 'transfer-encoding': chunked } = request.headers;
+  return chunked !== undefined || (length !== undefined && length !== '0');
+}
+
+/** A compressed body would be read as if it were plain (RFC 9110 section 8.4: 415, naming the codings accepted). */
+function refuseCodedBodies(app: FastifyInstance): void {
+  app.addHook('preParsing', async (request, _reply, payload) => {
+    const coding = contentCoding(request.headers['content-encoding']);
+    if (coding !== null && hasBody(request)) {
+      throw new ApiError('unsupported_media_type', `the body has Content-Encoding: ${coding}; p4p reads bodies without compression only: send it uncompressed`, {
+        'accept-encoding': 'identity',
+      });
+    }
+    return payload;
   });
 }
 
@@ -86,6 +103,7 @@ export async function buildApp(context: AppContext, log: Logger): Promise<Fastif
   });
   await app.register(formBody, { bodyLimit: MAX_BODY_BYTES });
   acceptEmptyBodies(app);
+  refuseCodedBodies(app);
 
   app.decorateRequest('audit', null as never);
   app.addHook('onRequest', async (request) => {

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { answerCoding, pullRequestHeaders } from 'p4p-sdk';
+import { contentCoding, pullRequestHeaders } from 'p4p-sdk';
 import { Agent } from 'undici';
 import type { PullOutcome } from './pull-outcome.js';
 import { buildPullConnector } from './guarded-connector.js';
@@ -112,7 +112,7 @@ export class PullClient {
     );
     switch (answer.kind) {
       case 'complete': {
-        const coding = answerCoding(answer.headers['content-encoding']);
+        const coding = contentCoding(answer.headers['content-encoding']);
         if (coding !== null) return finish(codedAnswer(coding), 200, null);
         const body = decodeUtf8(answer.bytes);
         if (body === null) return finish(NOT_UTF8, 200, answer.bytes.subarray(0, BODY_EXCERPT_BYTES));
