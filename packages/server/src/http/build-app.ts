@@ -73,14 +73,12 @@ function hasBody(request: FastifyRequest): boolean {
 
 /** A compressed body would be read as if it were plain (RFC 9110 section 8.4: 415, naming the codings accepted). */
 function refuseCodedBodies(app: FastifyInstance): void {
-  app.addHook('preParsing', async (request, _reply, payload) => {
+  // A callback hook, not an async one: every ping passes through it.
+  app.addHook('preParsing', (request, _reply, payload, done) => {
     const coding = contentCoding(request.headers['content-encoding']);
-    if (coding !== null && hasBody(request)) {
-      throw new ApiError('unsupported_media_type', `the body has Content-Encoding: ${coding}; p4p reads bodies without compression only: send it uncompressed`, {
-        'accept-encoding': 'identity',
-      });
-    }
-    return payload;
+    if (coding === null || !hasBody(request)) return done(null, payload);
+    const message = `the body has Content-Encoding: ${coding}; p4p reads bodies without compression only: send it uncompressed`;
+    return done(new ApiError('unsupported_media_type', message, { 'accept-encoding': 'identity' }));
   });
 }
 
