@@ -37,7 +37,7 @@ describe('validateProfile (the rules of spec section 6; the server test suite co
       ok: true,
       profile: { id: 'ada', display_name: 'Ada', email_notifications: { likes: 'never' }, websites: ['https://a.example', 'https://b.example'] },
       warnings: [
-        'email: not a plausible e-mail address (one @, no spaces, at most 254 characters); field dropped',
+        'email: not a plausible e-mail address (one @, no spaces or control characters, at most 254 characters); field dropped',
         'image_url: not an absolute http(s) URL of at most 2048 characters; field dropped',
         'email_notifications.comments: must be one of immediately, often, never; dropped',
         'websites: at most 2 allowed; 1 extra dropped',

@@ -185,6 +185,43 @@ describe('validateProfile: required fields', () => {
     assert.match(rejected(validateProfile(minimal({ display_name: '😀'.repeat(151) }), USER_ID)), /got 151$/);
   });
 
+  it('rejects a display_name with a control character or an unpaired surrogate, saying where', () => {
+    const cases: Array<[string, string]> = [
+      ['Nul\u0000name', 'U+0000 at character 4'],
+      ['\u001b[31mred', 'U+001B at character 1'],
+      ['Two\nlines', 'U+000A at character 4'],
+      ['Lone \ud800 half', 'U+D800 at character 6'],
+      ['😀\udfff', 'U+DFFF at character 2'],
+    ];
+    for (const [displayName, where] of cases) {
+      const reason = rejected(validateProfile(minimal({ display_name: displayName }), USER_ID));
+      assert.equal(reason, `display_name must be text on one line, without control characters or unpaired surrogates; got ${where}`);
+    }
+    assert.equal(accepted(validateProfile(minimal({ display_name: 'Zoë 😀 עברית' }), USER_ID)).profile.display_name, 'Zoë 😀 עברית');
+  });
+
+  it('rejects a display_name with nothing visible: zero-width or other format characters only', () => {
+    for (const displayName of ['\u200b\u200b', '\u200e', ' \u2060 \ufeff', '\u3164']) {
+      const reason = rejected(validateProfile(minimal({ display_name: displayName }), USER_ID));
+      assert.equal(reason, 'display_name must have a visible character; got only spaces or invisible format characters', JSON.stringify(displayName));
+    }
+    assert.equal(accepted(validateProfile(minimal({ display_name: 'Ada\u200d' }), USER_ID)).profile.display_name, 'Ada\u200d');
+  });
+
+  it('drops free text with a control character or an unpaired surrogate; bio may hold tabs and line breaks', () => {
+    assertDropped({ location: 'Lon\u0007don' }, 'location', /^location: must be a string of at most 255 characters on one line, without control characters/);
+    const named = accepted(validateProfile(minimal({ name: { first: 'A\ud800', last: 'Lovelace' } }), USER_ID));
+    assert.deepEqual(named.profile.name, { last: 'Lovelace' });
+    assert.match(named.warnings[0]!, /^name\.first: must be a string of at most 150 characters on one line/);
+    assertDropped({ email: 'a\u0000@example.com' }, 'email', /^email: not a plausible e-mail address/);
+    const { profile, warnings } = accepted(validateProfile(minimal({ bio: 'line one\n\tline two\r\n' }), USER_ID));
+    assert.equal(profile.bio, 'line one\n\tline two\r\n');
+    assert.deepEqual(warnings, []);
+    const dropped = accepted(validateProfile(minimal({ bio: 'bell\u0007' }), USER_ID));
+    assert.equal(dropped.profile.bio, undefined);
+    assert.match(dropped.warnings[0]!, /^bio: must be a string of at most 5000 characters, without control characters \(tabs and line breaks are fine\)/);
+  });
+
   it('rejects even when optional fields are fine, and keeps nothing', () => {
     const check = validateProfile({ ...specExample(), display_name: '' }, USER_ID);
     assert.equal(check.ok, false);
@@ -251,8 +288,8 @@ describe('validateProfile: optional fields are dropped with a warning, the rest 
     );
     assert.deepEqual(profile.name, { first: 'Ada' });
     assert.deepEqual(warnings, [
-      'name.middle: must be a string of at most 150 characters (got number); dropped',
-      'name.last: must be a string of at most 150 characters; dropped',
+      'name.middle: must be a string of at most 150 characters on one line, without control characters or unpaired surrogates (got number); dropped',
+      'name.last: must be a string of at most 150 characters on one line, without control characters or unpaired surrogates; dropped',
       'name: unknown keys ignored: "nick"',
     ]);
   });
@@ -324,13 +361,13 @@ describe('validateProfile: optional fields are dropped with a warning, the rest 
   });
 
   it('drops location over 255 and bio over 5000 characters, keeps them at the limit', () => {
-    assertDropped({ location: 'x'.repeat(256) }, 'location', /^location: must be a string of at most 255 characters; field dropped$/);
+    assertDropped({ location: 'x'.repeat(256) }, 'location', /^location: must be a string of at most 255 characters on one line, without control characters or unpaired surrogates; field dropped$/);
     const { profile, warnings } = accepted(
       validateProfile(minimal({ location: 'x'.repeat(255), bio: 'y'.repeat(5001) }), USER_ID),
     );
     assert.equal(profile.location, 'x'.repeat(255));
     assert.equal(profile.bio, undefined);
-    assert.deepEqual(warnings, ['bio: must be a string of at most 5000 characters; field dropped']);
+    assert.deepEqual(warnings, ['bio: must be a string of at most 5000 characters, without control characters (tabs and line breaks are fine) or unpaired surrogates; field dropped']);
     assert.equal(accepted(validateProfile(minimal({ bio: 'y'.repeat(5000) }), USER_ID)).profile.bio?.length, 5000);
   });
 

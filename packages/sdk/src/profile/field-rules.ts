@@ -67,22 +67,50 @@ function stringRule(rule: string, test: (text: string) => boolean): FieldRule<st
   return { parse: (value) => (typeof value === 'string' && test(value) ? value : undefined), rule };
 }
 
-function text(maxChars: number): FieldRule<string> {
-  return stringRule(`must be a string of at most ${maxChars} characters`, (s) => fitsChars(s, maxChars));
+/**
+ * Characters that are not text to show: C0 and C1 controls and DEL, and
+ * unpaired surrogates (not Unicode at all; strict JSON parsers refuse them).
+ * A multi-line text may hold tabs and line breaks.
+ */
+const NOT_SINGLE_LINE_TEXT = /[\u0000-\u001f\u007f-\u009f]|\p{Cs}/u;
+const NOT_MULTI_LINE_TEXT = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]|\p{Cs}/u;
+
+/** Where `text` holds a control character or an unpaired surrogate, e.g. "U+0007 at character 4", or null. */
+export function controlCharacterIn(text: string, multiLine = false): string | null {
+  const found = (multiLine ? NOT_MULTI_LINE_TEXT : NOT_SINGLE_LINE_TEXT).exec(text);
+  if (found === null) return null;
+  const code = found[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
+  return `U+${code} at character ${countChars(text.slice(0, found.index)) + 1}`;
 }
 
-export const NAME_PART_RULE = text(150);
-export const LOCATION_RULE = text(255);
-export const BIO_RULE = text(5000);
+/** Spaces and invisible format characters (zero-width, bidi marks): a name of only these shows as nothing. */
+const INVISIBLE = /^[\s\p{Cf}\p{Zs}\u115f\u1160\u3164\uffa0]*$/u;
+
+/** Whether `text` has nothing a reader would see. */
+export function isInvisible(text: string): boolean {
+  return INVISIBLE.test(text);
+}
+
+function text(maxChars: number, lines: 'one line' | 'several lines'): FieldRule<string> {
+  const multiLine = lines === 'several lines';
+  const rule = multiLine
+    ? `must be a string of at most ${maxChars} characters, without control characters (tabs and line breaks are fine) or unpaired surrogates`
+    : `must be a string of at most ${maxChars} characters on one line, without control characters or unpaired surrogates`;
+  return stringRule(rule, (s) => fitsChars(s, maxChars) && controlCharacterIn(s, multiLine) === null);
+}
+
+export const NAME_PART_RULE = text(150, 'one line');
+export const LOCATION_RULE = text(255, 'one line');
+export const BIO_RULE = text(5000, 'several lines');
 
 export const URL_RULE = stringRule(
   `not an absolute http(s) URL of at most ${MAX_URL_CHARS} characters`,
   (s) => s.length <= MAX_URL_CHARS && isAbsoluteHttpUrl(s),
 );
 
-const EMAIL_SHAPE = /^[^\s@]+@[^\s@]+$/;
+const EMAIL_SHAPE = /^[^\s@\u0000-\u001f\u007f]+@[^\s@\u0000-\u001f\u007f]+$/;
 export const EMAIL_RULE = stringRule(
-  `not a plausible e-mail address (one @, no spaces, at most ${MAX_EMAIL_CHARS} characters)`,
+  `not a plausible e-mail address (one @, no spaces or control characters, at most ${MAX_EMAIL_CHARS} characters)`,
   (s) => s.length <= MAX_EMAIL_CHARS && EMAIL_SHAPE.test(s),
 );
 

@@ -30,11 +30,13 @@
 import {
   BIO_RULE,
   BOOLEAN_RULE,
+  controlCharacterIn,
   countChars,
   DISPLAY_NAME_MAX_CHARS,
   DISPLAY_NAME_MIN_CHARS,
   EMAIL_RULE,
   FREQUENCY_RULE,
+  isInvisible,
   LOCATION_RULE,
   MAX_TAGS,
   MAX_WEBSITES,
@@ -134,6 +136,8 @@ function checkProfile(raw: unknown, expectedUserId: string | undefined, warnings
     const reason = `display_name must be a string of ${DISPLAY_NAME_MIN_CHARS}–${DISPLAY_NAME_MAX_CHARS} characters after trimming; got ${got}`;
     return { ok: false, reason, warnings: [] };
   }
+  const nameProblem = displayNameTextProblem(displayName);
+  if (nameProblem !== null) return { ok: false, reason: nameProblem, warnings: [] };
 
   const profile: Profile = { id, display_name: displayName };
   set(profile, 'name', keyed(raw, NAME_FIELD, warnings));
@@ -153,6 +157,14 @@ function checkProfile(raw: unknown, expectedUserId: string | undefined, warnings
 
   warnUnknown(raw, KNOWN_FIELDS, 'unknown fields ignored', warnings);
   return { ok: true, profile, warnings: warnings.list() };
+}
+
+/** Apps show display_name as the user's name: it must be visible, one-line text. */
+function displayNameTextProblem(displayName: string): string | null {
+  const control = controlCharacterIn(displayName);
+  if (control !== null) return `display_name must be text on one line, without control characters or unpaired surrogates; got ${control}`;
+  if (isInvisible(displayName)) return 'display_name must have a visible character; got only spaces or invisible format characters';
+  return null;
 }
 
 function set<K extends keyof Profile>(profile: Profile, key: K, value: Profile[K] | undefined): void {
