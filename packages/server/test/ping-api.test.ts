@@ -454,9 +454,10 @@ describe('ping API', () => {
       await expectError(await bulkPing({ user_ids: [] }, net.token()), 400, 'invalid_body');
     });
 
-    test('no user_ids at all → 400 invalid_body', async () => {
+    test('no user_ids at all → 400 invalid_body saying what to send', async () => {
       const net = await registeredNetwork();
-      await expectError(await bulkPing({}, net.token()), 400, 'invalid_body');
+      const error = await expectError(await bulkPing({}, net.token()), 400, 'invalid_body');
+      assert.equal(error.message, 'user_ids: send the user ids as an array, e.g. {"user_ids": ["a", "b"]}');
     });
 
     for (const [what, bad] of [

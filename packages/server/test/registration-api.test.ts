@@ -47,6 +47,23 @@ describe('registering the pull URL (POST /)', () => {
   });
   after(() => harness.close());
 
+  test('a JSON body that is not an object → 400 invalid_body; the template in both the query and the body → 400, nothing stored', async () => {
+    const net = await harness.createNetwork({ pullUrl: 'https://kept.example.com/{id}' });
+    for (const [body, type] of [['[1]', 'an array'], ['"x"', 'a string']] as const) {
+      const response = await harness.request(`/?actor_token=${net.token()}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      const error = await expectError(response, 400, 'invalid_body');
+      assert.equal(error.message, `the body must be a form or a JSON object such as {"pull_profile_url": "…"}, not ${type}`);
+    }
+    const twice = await harness.request(`/?pull_profile_url=${encodeURIComponent('https://evil.example/{id}')}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ actor_token: net.token(), pull_profile_url: 'https://id.example.com/{id}' }),
+    });
+    const error = await expectError(twice, 400, 'invalid_pull_url');
+    assert.equal(error.message, 'pull_profile_url is in both the query string and the body: send it in one of them');
+    assert.equal(await storedTemplate(harness, net), 'https://kept.example.com/{id}');
+  });
+
   for (const [how, register] of [
     ['query parameters', registerByQuery],
     ['a form body', registerByForm],
@@ -294,9 +311,10 @@ describe('JSON settings API', () => {
     assert.equal(await storedTemplate(harness, net), 'https://kept.example.com/{id}');
   });
 
-  test('PUT without pull_profile_url → 400 invalid_body', async () => {
+  test('PUT without pull_profile_url → 400 invalid_body saying what to send', async () => {
     const net = await harness.createNetwork();
-    await expectError(await put(net, {}), 400, 'invalid_body');
+    const body = await expectError(await put(net, {}), 400, 'invalid_body');
+    assert.equal(body.message, 'pull_profile_url: send the template as a string, e.g. https://example.com/users/{id}');
   });
 
   test('PUT with a bad template → 400 invalid_pull_url', async () => {

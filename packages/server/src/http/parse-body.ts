@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { jsonType } from '../tokens/token-errors.js';
 import { ApiError } from './api-errors.js';
 
 /** Validates a request body (or query string) with a schema; the 400 names every problem and where it is. */
@@ -10,4 +11,13 @@ export function parseBody<T extends z.ZodType>(schema: T, body: unknown, part: '
     return `${where}: ${issue.message}`;
   });
   throw new ApiError('invalid_body', problems.join('; '));
+}
+
+/**
+ * A body, when there is one, is a form or a JSON object (spec section 3: 400
+ * for a malformed body); `example` shows the object the route expects.
+ */
+export function checkBodyIsObject(body: unknown, example: string): void {
+  if (body === undefined || (typeof body === 'object' && body !== null && !Array.isArray(body))) return;
+  throw new ApiError('invalid_body', `the body must be a form or a JSON object such as ${example}, not ${jsonType(body)}`);
 }

@@ -2,18 +2,17 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Network } from '../../store/store.js';
 import { USER_ID_PATTERN, USER_ID_RULE, userIdProblem } from '../../tokens/token-claims.js';
-import { jsonType } from '../../tokens/token-errors.js';
 import { ApiError } from '../api-errors.js';
 import type { AppContext } from '../app-context.js';
 import { authenticateSystem } from '../authenticate.js';
-import { parseBody } from '../parse-body.js';
+import { checkBodyIsObject, parseBody } from '../parse-body.js';
 
 /** Most user ids in one bulk ping. */
 export const MAX_BULK_USER_IDS = 1000;
 
 const bulkPingBody = z.strictObject({
   user_ids: z
-    .array(z.string().regex(USER_ID_PATTERN, USER_ID_RULE))
+    .array(z.string().regex(USER_ID_PATTERN, USER_ID_RULE), { error: 'send the user ids as an array, e.g. {"user_ids": ["a", "b"]}' })
     .min(1, 'user_ids must not be empty')
     .max(MAX_BULK_USER_IDS, `at most ${MAX_BULK_USER_IDS} user ids per bulk ping; split the list`),
   lftoken: z.string().optional(),
@@ -26,14 +25,13 @@ export function checkUserId(userId: string): string {
 }
 
 /**
- * A ping's body, when it has one, is a form or a JSON object (spec section 3:
- * 400 for a malformed body). Fields other than lftoken are ignored, not
- * refused: the official libraries send lftoken alone, and a client that adds
- * a field of its own must not lose its pings (docs/design.md).
+ * A ping's body, when it has one, is a form or a JSON object. Fields other
+ * than lftoken are ignored, not refused: the official libraries send lftoken
+ * alone, and a client that adds a field of its own must not lose its pings
+ * (docs/design.md).
  */
 function checkPingBody(body: unknown): void {
-  if (body === undefined || (typeof body === 'object' && body !== null && !Array.isArray(body))) return;
-  throw new ApiError('invalid_body', `the body must be a form or a JSON object such as {"lftoken": "…"}, not ${jsonType(body)}`);
+  checkBodyIsObject(body, '{"lftoken": "…"}');
 }
 
 /**

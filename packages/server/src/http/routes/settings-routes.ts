@@ -5,10 +5,12 @@ import type { Network } from '../../store/store.js';
 import { ApiError } from '../api-errors.js';
 import { isoTime, type AppContext } from '../app-context.js';
 import { authenticateSystem } from '../authenticate.js';
-import { parseBody } from '../parse-body.js';
+import { checkBodyIsObject, parseBody } from '../parse-body.js';
+
+const TEMPLATE_EXAMPLE = 'https://example.com/users/{id}';
 
 const settingsBody = z.strictObject({
-  pull_profile_url: z.string(),
+  pull_profile_url: z.string({ error: `send the template as a string, e.g. ${TEMPLATE_EXAMPLE}` }),
   lftoken: z.string().optional(),
 });
 
@@ -37,10 +39,14 @@ export function settingsRoutes(app: FastifyInstance, context: AppContext): void 
   // The official libraries' setUserSyncUrl: parameters in the query or a form body, 204 expected.
   app.post('/', { bodyLimit: 16 * 1024 }, async (request, reply: FastifyReply) => {
     const network = await authenticateSystem(request, store, now(), 'actor_token');
-    const fromBody = (request.body ?? {}) as Record<string, unknown>;
-    const fromQuery = request.query as Record<string, unknown>;
-    const template = fromBody.pull_profile_url ?? fromQuery.pull_profile_url;
-    if (template === undefined) throw new ApiError('invalid_pull_url', 'pull_profile_url is missing; send the template, e.g. https://example.com/users/{id}');
+    checkBodyIsObject(request.body, '{"pull_profile_url": "…"}');
+    const inBody = (request.body as Record<string, unknown> | undefined)?.pull_profile_url;
+    const inQuery = (request.query as Record<string, unknown>).pull_profile_url;
+    if (inBody !== undefined && inQuery !== undefined) {
+      throw new ApiError('invalid_pull_url', 'pull_profile_url is in both the query string and the body: send it in one of them');
+    }
+    const template = inBody ?? inQuery;
+    if (template === undefined) throw new ApiError('invalid_pull_url', `pull_profile_url is missing; send the template, e.g. ${TEMPLATE_EXAMPLE}`);
     const warnings = await setPullUrl(network, template);
     if (warnings.length > 0) reply.header('x-p4p-warning', warnings.join('; '));
     return reply.code(204).send();
