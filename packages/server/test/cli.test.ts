@@ -386,7 +386,7 @@ describe('p4p with a running serve', () => {
       runCli(['ping', 'any.fyre.co', 'ada', '--key', 'any-key-0123456789abcdef', '--url', 'http://127.0.0.1:1', '--data', data]),
     ]);
     assert.match(assertOneLineRefusal(unknown, 'unknown network'), /nope\.fyre\.co/);
-    assert.match(assertOneLineRefusal(unreachable, 'unreachable'), /127\.0\.0\.1:1/);
+    assert.match(assertOneLineRefusal(unreachable, 'unreachable'), /cannot reach p4p at http:\/\/127\.0\.0\.1:1: bad port;/);
     const badUser = await runCli(['ping', 'live.fyre.co', 'not a user id', '--key', 'any-key-0123456789abcdef', '--url', serve.url!]);
     assert.match(assertOneLineRefusal(badUser, 'bad user id'), /user id/);
   });
@@ -413,6 +413,23 @@ describe('p4p with a running serve', () => {
     assert.doesNotMatch(keyLine, /cannot reach/);
     assert.match(assertOneLineRefusal(ftpUrl, 'ftp url'), /--url must be p4p's base URL, http:\/\/ or https:\/\//);
     assert.match(assertOneLineRefusal(notP4p, 'not p4p'), /answered 200, but not with p4p's \{"status":"ok"\}/);
+  });
+
+  test('p4p ping keeps the path of --url (p4p behind a proxy prefix) and refuses a query string in it', async () => {
+    const paths: string[] = [];
+    const proxy = createServer((request, response) => {
+      paths.push(request.url ?? '');
+      response.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/p4p/`;
+    const [prefixed, withQuery] = await Promise.all([
+      runCli(['ping', 'live.fyre.co', 'ada', '--key', 'any-key-0123456789abcdef', '--url', base]),
+      runCli(['ping', 'live.fyre.co', 'ada', '--key', 'any-key-0123456789abcdef', '--url', `${base}?x=1`]),
+    ]).finally(() => proxy.close());
+    assert.equal(prefixed.code, 0, prefixed.stderr);
+    assert.deepEqual(paths, ['/p4p/api/v3_0/user/ada/refresh']);
+    assert.match(assertOneLineRefusal(withQuery, 'query'), /--url must be p4p's base URL without a query string or #fragment/);
   });
 
   test('a second serve on the same data directory is refused while the first runs', async () => {

@@ -92,6 +92,9 @@ export function p4pBaseUrl(value: string): string {
   if (url?.protocol !== 'http:' && url?.protocol !== 'https:') {
     throw new InvalidArgumentError(`--url must be p4p's base URL, http:// or https://, e.g. http://127.0.0.1:8080.`);
   }
+  if (url.search !== '' || url.hash !== '') {
+    throw new InvalidArgumentError(`--url must be p4p's base URL without a query string or #fragment, e.g. https://example.com/p4p.`);
+  }
   return value;
 }
 

@@ -23,7 +23,7 @@ export function pingCommand(): Command {
       try {
         answer = await sendPing(options.url, lftoken, userId);
       } catch (error) {
-        throw new CliError(`cannot reach p4p at ${options.url}: ${(error as Error).message}; is p4p serve running? (--url)`, { cause: error });
+        throw new CliError(`cannot reach p4p at ${options.url}: ${reasonOf(error as Error)}; is p4p serve running? (--url)`, { cause: error });
       }
       if (answer.status !== 200) {
         throw new CliError(`ping refused: ${answer.status} ${answer.body?.code ?? ''}: ${answer.body?.message ?? 'no JSON answer'}`);
@@ -42,4 +42,10 @@ function signedToken(networkName: string, key: string): string {
   } catch (error) {
     throw new CliError(`cannot sign a ping token: ${(error as Error).message}`, { cause: error });
   }
+}
+
+/** fetch says only "fetch failed": the reason (ECONNREFUSED, ENOTFOUND, a timeout) is in its cause. */
+function reasonOf(error: Error): string {
+  const cause = error.cause as { code?: string; message?: string } | undefined;
+  return cause?.code ?? cause?.message ?? error.message;
 }

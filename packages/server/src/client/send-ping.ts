@@ -9,7 +9,7 @@ export interface PingAnswer {
  * when p4p cannot be reached.
  */
 export async function sendPing(baseUrl: string, lftoken: string, userId: string): Promise<PingAnswer> {
-  const response = await fetch(new URL(`/api/v3_0/user/${encodeURIComponent(userId)}/refresh`, baseUrl), {
+  const response = await fetch(pingUrl(baseUrl, userId), {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ lftoken }),
@@ -17,4 +17,11 @@ export async function sendPing(baseUrl: string, lftoken: string, userId: string)
   });
   const body = (await response.json().catch(() => null)) as PingAnswer['body'];
   return { status: response.status, body };
+}
+
+/** The ping path under `baseUrl`'s own path, so a p4p behind a reverse-proxy prefix (…/p4p) is reached there. */
+export function pingUrl(baseUrl: string, userId: string): URL {
+  const url = new URL(baseUrl);
+  url.pathname = `${url.pathname.replace(/\/+$/, '')}/api/v3_0/user/${encodeURIComponent(userId)}/refresh`;
+  return url;
 }
