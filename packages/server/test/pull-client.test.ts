@@ -205,6 +205,13 @@ describe('PullClient against a real HTTP server', () => {
     assert.equal(answer.retryAfterMs, MAX_RETRY_AFTER_MS);
   });
 
+  it('a Retry-After that is neither seconds nor an HTTP date is ignored, and the message says so', async () => {
+    retryAfter = new Map([[503, 'foo 2030']]);
+    const answer = failed(await pulls.pull(statusUrl(503)));
+    assert.equal(answer.retryAfterMs, null);
+    assert.match(answer.message, /answered 503, a temporary failure \(Retry-After "foo 2030" ignored: send whole seconds or an HTTP date\)$/);
+  });
+
   it('429 and 408 are retriable http_error; no Retry-After gives null', async () => {
     retryAfter = new Map();
     for (const status of [429, 408]) {
@@ -522,6 +529,11 @@ describe('parseRetryAfter', () => {
     ['Wed, 01 Jan 2025 00:02:00 GMT', 120_000],
     ['Tue, 31 Dec 2024 23:00:00 GMT', 0],
     ['Thu, 02 Jan 2025 00:00:00 GMT', MAX_RETRY_AFTER_MS],
+    ['Wednesday, 01-Jan-25 00:02:00 GMT', 120_000],
+    ['Wed Jan  1 00:02:00 2025', 120_000],
+    ['foo 2030', null],
+    ['Wed, 01 Jan 2025 00:02:00 PST', null],
+    ['5, 7', null],
     [['15', '99'], 15_000],
     ['-5', null],
     ['1.5', null],

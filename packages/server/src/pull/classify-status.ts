@@ -40,8 +40,14 @@ export function classifyStatus(status: number, headers: Headers, nowMs: number):
     return final('not_found', 'answered 404: user not found at the identity system');
   }
   if (status === 408 || status === 429 || (status >= 500 && status < 600)) {
-    const retryAfterMs = parseRetryAfter(headers['retry-after'], nowMs);
-    const hint = retryAfterMs === null ? '' : ` (Retry-After: ${Math.round(retryAfterMs / 1000)} s)`;
+    const retryAfter = headerValue(headers, 'retry-after');
+    const retryAfterMs = parseRetryAfter(retryAfter, nowMs);
+    const hint =
+      retryAfterMs !== null
+        ? ` (Retry-After: ${Math.round(retryAfterMs / 1000)} s)`
+        : retryAfter === undefined
+          ? ''
+          : ` (Retry-After ${JSON.stringify(retryAfter.slice(0, 40))} ignored: send whole seconds or an HTTP date)`;
     return { outcome: 'http_error', retriable: true, message: `answered ${status}, a temporary failure${hint}`, retryAfterMs };
   }
   return final('http_error', `answered ${status}, which p4p does not retry`);
