@@ -71,9 +71,16 @@ describe('p4p network create', () => {
     ]);
     assert.match(assertOneLineRefusal(badName, 'bad name'), /network name .*domain-like/);
     assert.match(assertOneLineRefusal(spacedKey, 'key with spaces'), /key must be printable ASCII without spaces/);
-    assert.match(assertOneLineRefusal(badOwner, 'bad owner'), /--owner/);
+    assert.match(assertOneLineRefusal(badOwner, 'bad owner'), /--owner.*"bad id!" is not a valid user id/);
     const list = await runCli(['network', 'list', '--json', '--data', data]);
     assert.deepEqual(JSON.parse(list.stdout), [], 'nothing was created by a refused command');
+  });
+
+  test('--owner takes one user id and may be repeated; the name may follow it', async () => {
+    const data = dataDirs.make();
+    const run = await runCli(['network', 'create', '--owner', 'alice', '--owner', 'bob', 'owned.fyre.co', '--json', '--data', data]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(JSON.parse(run.stdout), { name: 'owned.fyre.co', key: (JSON.parse(run.stdout) as { key: string }).key, owners: ['alice', 'bob'] });
   });
 });
 

@@ -1,9 +1,20 @@
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { generateNetworkKey, networkKeyProblem, networkNameProblem, weakKeyWarning } from '../networks/network-input.js';
 import { NetworkExistsError } from '../store/store.js';
 import { USER_ID_PATTERN } from '../tokens/token-claims.js';
 import { CliError } from './cli-error.js';
 import { dataOption, databaseOption, describeLocation, networkIn, withStore, type StoreLocation } from './options.js';
+
+/**
+ * Collects repeated --owner flags. One value per flag: a list after one flag
+ * would swallow the network name that follows it.
+ */
+function addOwner(userId: string, owners: string[] | undefined): string[] {
+  if (!USER_ID_PATTERN.test(userId)) {
+    throw new InvalidArgumentError(`${JSON.stringify(userId)} is not a valid user id (A-Z a-z 0-9 _ . -); give one user id per --owner.`);
+  }
+  return [...(owners ?? []), userId];
+}
 
 export function networkCommand(): Command {
   const network = new Command('network').description('create and list networks (tenants), rotate their keys');
@@ -13,15 +24,13 @@ export function networkCommand(): Command {
     .description('create a network and print its name and key (a random 256-bit key unless --key is given)')
     .argument('<name>', 'domain-like network name, e.g. labs.fyre.co')
     .addOption(new Option('--key <key>', 'the network key shared with the customer (printable, no spaces; 16+ characters recommended)'))
-    .addOption(new Option('--owner <user-id...>', 'user ids whose tokens count as system tokens'))
+    .addOption(new Option('--owner <user-id>', 'a user id whose tokens count as system tokens; repeat for several').argParser(addOwner))
     .addOption(dataOption())
     .addOption(databaseOption())
     .option('--json', 'print JSON')
     .action(async (name: string, options: { key?: string; owner?: string[]; json?: boolean } & StoreLocation) => {
       const problem = networkNameProblem(name) ?? (options.key === undefined ? null : networkKeyProblem(options.key));
       if (problem !== null) throw new CliError(problem);
-      const badOwner = options.owner?.find((owner) => !USER_ID_PATTERN.test(owner));
-      if (badOwner !== undefined) throw new CliError(`--owner ${JSON.stringify(badOwner)} is not a valid user id (A-Z a-z 0-9 _ . -)`);
       const key = options.key ?? generateNetworkKey();
       const weak = weakKeyWarning(key);
       if (weak !== null) process.stderr.write(`p4p: ${weak}\n`);
