@@ -299,6 +299,19 @@ describe('p4p serve configuration', () => {
     runs.forEach((run, index) => assert.match(assertOneLineRefusal(run, `run ${index}`), /expected a host name or IP address without spaces/));
   });
 
+  test('a --data that is a file, or a network name that is not domain-like, is refused saying so', async () => {
+    const file = join(dataDirs.make(), 'a-file');
+    writeFileSync(file, 'not a directory');
+    const runs = await Promise.all([
+      runCli(['network', 'list', '--data', file]),
+      runCli(['serve', '--port', '0', '--data', file]),
+      runCli(['network', 'rotate-key', 'Nope.com', '--data', dataDirs.make()]),
+      runCli(['token', 'system', '--network', 'Nope.com', '--data', dataDirs.make()]),
+    ]);
+    for (const run of runs.slice(0, 2)) assert.match(assertOneLineRefusal(run, 'file'), new RegExp(`${file} is a file, not a directory; pass --data a directory`));
+    for (const run of runs.slice(2)) assert.match(assertOneLineRefusal(run, 'name'), /network name "Nope\.com" is not domain-like/);
+  });
+
   test('a data directory holding something that is not a p4p database is refused with one line', async () => {
     const data = dataDirs.make();
     writeFileSync(join(data, 'p4p.db'), 'this is not an SQLite file, it is just text that goes on for a while');

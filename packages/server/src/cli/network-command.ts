@@ -3,7 +3,7 @@ import { generateNetworkKey, networkKeyProblem, networkNameProblem, weakKeyWarni
 import { NetworkExistsError } from '../store/store.js';
 import { USER_ID_PATTERN } from '../tokens/token-claims.js';
 import { CliError } from './cli-error.js';
-import { dataOption, databaseOption, describeLocation, networkIn, withStore, type StoreLocation } from './options.js';
+import { dataOption, databaseOption, describeLocation, networkIn, networkName, withStore, type StoreLocation } from './options.js';
 
 /**
  * Collects repeated --owner flags. One value per flag: a list after one flag
@@ -76,7 +76,7 @@ export function networkCommand(): Command {
       'start a key rotation: a new key (random 256-bit unless --key is given) signs from now on, ' +
         'and the current key keeps verifying until drop-previous-key; prints the new key',
     )
-    .argument('<name>', 'network name')
+    .argument('<name>', 'network name', networkName)
     .addOption(new Option('--key <key>', 'the new network key (printable, no spaces; 16+ characters recommended)'))
     .addOption(dataOption())
     .addOption(databaseOption())
@@ -102,7 +102,7 @@ export function networkCommand(): Command {
   network
     .command('drop-previous-key')
     .description('end a key rotation: only the current key verifies tokens from now on')
-    .argument('<name>', 'network name')
+    .argument('<name>', 'network name', networkName)
     .addOption(dataOption())
     .addOption(databaseOption())
     .option('--json', 'print JSON')

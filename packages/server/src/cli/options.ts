@@ -121,7 +121,7 @@ export function describeLocation(location: StoreLocation): string {
 }
 
 /** What to add to a DataDirError so the user knows what to do. */
-export const DATA_DIR_HINT = 'check that the directory is readable and writable, or pass --data';
+export const DATA_DIR_HINT = 'pass --data a directory that p4p can read and write';
 
 /**
  * Runs `use` with the store open, and closes it whatever happens. With
