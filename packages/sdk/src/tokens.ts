@@ -14,6 +14,7 @@
 import { Buffer } from 'node:buffer';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { P4pInputError } from './errors.js';
+import { quoteText } from './quote-text.js';
 
 /** Allowed `user_id`: 1 to 255 of A-Z a-z 0-9 `_` `.` `-` (the p4p server's rule). */
 export const USER_ID_PATTERN = /^[A-Za-z0-9_.-]{1,255}$/;
@@ -164,7 +165,7 @@ export function validateToken(token: unknown, key: string, nowMs?: number): bool
 /** @throws P4pInputError unless `userId` matches {@link USER_ID_PATTERN}. */
 export function assertUserId(userId: unknown): asserts userId is string {
   if (typeof userId !== 'string' || !USER_ID_PATTERN.test(userId)) {
-    const got = typeof userId === 'string' ? JSON.stringify(userId.slice(0, 80)) : describe(userId);
+    const got = typeof userId === 'string' ? quoteText(userId, 80) : describe(userId);
     throw new P4pInputError(`${USER_ID_RULE}; got ${got}`);
   }
 }
@@ -246,6 +247,6 @@ function decodeJson(part: string): unknown {
 
 function describe(value: unknown): string {
   if (typeof value === 'number') return String(value);
-  if (typeof value === 'string') return JSON.stringify(value.slice(0, 80));
+  if (typeof value === 'string') return quoteText(value, 80);
   return value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
 }

@@ -240,6 +240,13 @@ describe('ping API', () => {
       }
     }
 
+    test('a user id with a bidi override or zero-width character is quoted escaped, so it cannot reorder the message', async () => {
+      const net = await registeredNetwork();
+      const error = await expectError(await pingWith('/api/v3_0', 'evil\u202egnp.exe\u200b', 'form body', net.token()), 400, 'invalid_user_id');
+      assert.match(error.message, /got "evil\\u202egnp\.exe\\u200b"$/);
+      assert.doesNotMatch(error.message, /[\u202e\u200b]/);
+    });
+
     for (const rawId of ['a%ZZb', 'a%E0%A4%A']) {
       test(`a user id with a malformed percent-escape (${rawId}) → 400 invalid_user_id`, async () => {
         const net = await registeredNetwork();

@@ -52,6 +52,7 @@ import {
   PROFILE_FIELDS,
   type Profile,
 } from './profile.js';
+import { quoteText } from '../quote-text.js';
 import { USER_ID_PATTERN, USER_ID_RULE } from '../tokens.js';
 
 /** Result of {@link validateProfile}. `warnings` lists what was dropped, in input order. */
@@ -292,6 +293,5 @@ function gotType(value: unknown): string {
 
 /** JSON-quoted, truncated to {@link MAX_QUOTED_CHARS} characters, so any input is safe to log and show. */
 function quote(text: string): string {
-  const short = text.length > MAX_QUOTED_CHARS ? `${text.slice(0, MAX_QUOTED_CHARS)}…` : text;
-  return JSON.stringify(short);
+  return quoteText(text, MAX_QUOTED_CHARS);
 }

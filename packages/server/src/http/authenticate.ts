@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import { quoteText } from 'p4p-sdk';
 import type { Network, Store } from '../store/store.js';
 import { isSystemUser, parseToken, verifyToken } from '../tokens/verify-token.js';
 import { ApiError } from './api-errors.js';
@@ -38,7 +39,7 @@ export async function authenticateSystem(
   if (!parsed.ok) throw new ApiError(parsed.code, parsed.message);
   const network = await store.getNetwork(parsed.claims.domain);
   if (network === null) {
-    throw new ApiError('unknown_network', `no network named ${JSON.stringify(parsed.claims.domain.slice(0, 100))} here; check the token's domain`);
+    throw new ApiError('unknown_network', `no network named ${quoteText(parsed.claims.domain, 100)} here; check the token's domain`);
   }
   const verified = verifyToken(parsed, { keys: network.keys, networkName: network.name, nowMs: now });
   if (!verified.ok) throw new ApiError(verified.code, verified.message);

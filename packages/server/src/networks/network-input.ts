@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { quoteText } from 'p4p-sdk';
 
 /** A network name is domain-like, e.g. `labs.fyre.co`: lowercase labels (letters, digits, `-`, `_`) joined by dots, at most 253 characters. */
 const NETWORK_NAME = /^(?=.{3,253}$)[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)+$/;
@@ -13,7 +14,7 @@ export const MAX_KEY_LENGTH = 512;
 /** Null when valid, else what to fix. */
 export function networkNameProblem(name: string): string | null {
   if (NETWORK_NAME.test(name)) return null;
-  return `network name ${JSON.stringify(name.slice(0, 80))} is not domain-like; use lowercase labels joined by dots, e.g. labs.fyre.co`;
+  return `network name ${quoteText(name, 80)} is not domain-like; use lowercase labels joined by dots, e.g. labs.fyre.co`;
 }
 
 /** Null when valid, else what to fix. */

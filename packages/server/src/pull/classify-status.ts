@@ -1,3 +1,4 @@
+import { quoteText } from 'p4p-sdk';
 import type { PullOutcome } from './pull-outcome.js';
 import { parseRetryAfter } from './retry-after.js';
 import { redactUrl } from '../log/redact-url.js';
@@ -47,7 +48,7 @@ export function classifyStatus(status: number, headers: Headers, nowMs: number):
         ? ` (Retry-After: ${Math.round(retryAfterMs / 1000)} s)`
         : retryAfter === undefined
           ? ''
-          : ` (Retry-After ${JSON.stringify(retryAfter.slice(0, 40))} ignored: send whole seconds or an HTTP date)`;
+          : ` (Retry-After ${quoteText(retryAfter, 40)} ignored: send whole seconds or an HTTP date)`;
     return { outcome: 'http_error', retriable: true, message: `answered ${status}, a temporary failure${hint}`, retryAfterMs };
   }
   return final('http_error', `answered ${status}, which p4p does not retry`);
