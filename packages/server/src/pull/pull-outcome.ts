@@ -14,6 +14,7 @@ export const PULL_OUTCOMES = [
   'too_large',
   'redirect',
   'blocked_target',
+  'internal_error',
 ] as const;
 
 export type PullOutcome = (typeof PULL_OUTCOMES)[number];

@@ -6,7 +6,7 @@ import { StoreUnavailableError, type ClaimedPull, type Store } from '../store/st
 import { EndpointBreaker } from './endpoint-breaker.js';
 import type { ProfileChanges } from './profile-changes.js';
 import { retryDelayMs, type RetryPolicy } from './retry-policy.js';
-import { runPull, type PullRunContext } from './run-pull.js';
+import { runPull, storable, type PullRunContext } from './run-pull.js';
 import { SystemTokens } from './system-tokens.js';
 import { Wakeup } from './wakeup.js';
 
@@ -181,9 +181,7 @@ export class PullWorker {
     const done = this.pull(claim, cancellation, leaseEnds, freeSlot)
       .catch((error: unknown) => {
         this.options.log.error({ err: error, network: claim.network.name, user_id: claim.userId }, 'pull failed unexpectedly');
-        // The attempt counts and backs off as a failed one, so a persistent fault cannot re-pull the endpoint in a loop.
-        const dueAt = this.now() + retryDelayMs(this.options.retryPolicy, claim.attempt, null);
-        return this.options.store.releaseLeases([claim.leaseId], dueAt, true).then(() => undefined, () => undefined);
+        return this.recordFault(claim, error as Error).catch(() => undefined);
       })
       .finally(() => {
         clearTimeout(leaseGuard);
@@ -191,6 +189,33 @@ export class PullWorker {
         freeSlot();
       });
     this.inFlight.set(claim.leaseId, { done, cancellation });
+  }
+
+  /**
+   * A pull that failed in p4p itself (a bug, or a database refusing its
+   * result) counts and backs off as a failed attempt, so a persistent fault
+   * cannot re-pull the endpoint in a loop; at the last attempt the user is
+   * marked failed with the cause, as any other give-up.
+   */
+  private async recordFault(claim: ClaimedPull, error: Error): Promise<void> {
+    const { store, retryPolicy } = this.options;
+    const now = this.now();
+    const backOff = (): Promise<unknown> => store.releaseLeases([claim.leaseId], now + retryDelayMs(retryPolicy, claim.attempt, null), true);
+    if (claim.attempt < retryPolicy.maxAttempts) {
+      await backOff();
+      return;
+    }
+    const cause = storable(error.message.replace(/\s+/g, ' ').slice(0, 300));
+    const attempt = {
+      at: now,
+      outcome: 'internal_error' as const,
+      httpStatus: null,
+      durationMs: 0,
+      message: `gave up after ${claim.attempt} attempts: p4p could not run or record this pull (${cause}); see p4p's log`,
+      warnings: [],
+      responseExcerpt: null,
+    };
+    await store.completePull(claim, { attempt, newVersion: null, retryAt: null, gaveUp: true }, now).catch(backOff);
   }
 
   /**

@@ -57,7 +57,7 @@ function judge(claim: ClaimedPull, answer: PullAnswer): Judgement {
  * U+0000, which PostgreSQL's text cannot hold (every later write of the pull
  * would fail), is kept as its JSON escape.
  */
-function storable<T extends string | null>(text: T): T {
+export function storable<T extends string | null>(text: T): T {
   return (text === null ? null : text.replaceAll('\u0000', '\\u0000')) as T;
 }
 
