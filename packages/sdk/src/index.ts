@@ -39,6 +39,7 @@ export {
 export { MAX_BAD_ELEMENTS, MAX_WARNINGS, validateProfile, type ProfileCheck } from './profile/validate-profile.js';
 export * from './doctor/index.js';
 export {
+  baseUrlFrom,
   MAX_BULK_USER_IDS,
   Network,
   REQUEST_TOKEN_SECONDS,

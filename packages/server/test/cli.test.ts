@@ -401,12 +401,19 @@ describe('p4p with a running serve', () => {
   });
 
   test('p4p ping for an unknown network, a bad user id, or a p4p that is not there, fails with one line', async () => {
+    const gone = createServer();
+    await new Promise<void>((resolve) => gone.listen(0, '127.0.0.1', resolve));
+    const freedPort = (gone.address() as AddressInfo).port;
+    await new Promise((resolve) => gone.close(resolve));
     const [unknown, unreachable] = await Promise.all([
       runCli(['ping', 'nope.fyre.co', 'ada', '--url', serve.url!, '--data', data]),
-      runCli(['ping', 'any.fyre.co', 'ada', '--key', 'any-key-0123456789abcdef', '--url', 'http://127.0.0.1:1', '--data', data]),
+      runCli(['ping', 'any.fyre.co', 'ada', '--key', 'any-key-0123456789abcdef', '--url', `http://127.0.0.1:${freedPort}`, '--data', data]),
     ]);
     assert.match(assertOneLineRefusal(unknown, 'unknown network'), /nope\.fyre\.co/);
-    assert.match(assertOneLineRefusal(unreachable, 'unreachable'), /cannot reach p4p at http:\/\/127\.0\.0\.1:1: bad port;/);
+    assert.match(
+      assertOneLineRefusal(unreachable, 'unreachable'),
+      new RegExp(`cannot reach p4p at http://127\\.0\\.0\\.1:${freedPort}: connect ECONNREFUSED 127\\.0\\.0\\.1:${freedPort};`),
+    );
     const badUser = await runCli(['ping', 'live.fyre.co', 'not a user id', '--key', 'any-key-0123456789abcdef', '--url', serve.url!]);
     assert.match(assertOneLineRefusal(badUser, 'bad user id'), /user id/);
   });
@@ -449,7 +456,7 @@ describe('p4p with a running serve', () => {
     ]).finally(() => proxy.close());
     assert.equal(prefixed.code, 0, prefixed.stderr);
     assert.deepEqual(paths, ['/p4p/api/v3_0/user/ada/refresh']);
-    assert.match(assertOneLineRefusal(withQuery, 'query'), /--url must be p4p's base URL without a query string or #fragment/);
+    assert.match(assertOneLineRefusal(withQuery, 'query'), /--url must be p4p's base URL, http:\/\/ or https:\/\/ without a query string/);
   });
 
   test('a second serve on the same data directory is refused while the first runs', async () => {

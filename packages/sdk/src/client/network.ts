@@ -182,8 +182,8 @@ function sendOptionsFrom(options: CallOptions): SendOptions {
   return { signal: options.signal };
 }
 
-/** The base URL without a trailing slash, so paths can be appended (a path prefix is kept). */
-function baseUrlFrom(url: unknown): string {
+/** The base URL without a trailing slash, so paths can be appended (a path prefix is kept). p4p's CLI shares it. */
+export function baseUrlFrom(url: unknown): string {
   const parsed = typeof url === 'string' && URL.canParse(url) ? new URL(url) : undefined;
   if (parsed === undefined || (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') || parsed.search !== '') {
     throw new P4pInputError(`url must be the absolute http(s) base URL of p4p, e.g. 'https://p4p.example.com'; got ${JSON.stringify(url)}`);

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import { baseUrlFrom } from 'p4p-sdk';
 import { PostgresStore } from '../store/postgres/postgres-store.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { Network, Store } from '../store/store.js';
@@ -86,16 +87,13 @@ export function postgresUrl(value: string): string {
   return value;
 }
 
-/** Parses --url: p4p's base URL, http or https. */
+/** Parses --url: p4p's base URL, http or https, perhaps with a path prefix, as the SDK's client takes it. */
 export function p4pBaseUrl(value: string): string {
-  const url = URL.canParse(value) ? new URL(value) : null;
-  if (url?.protocol !== 'http:' && url?.protocol !== 'https:') {
-    throw new InvalidArgumentError(`--url must be p4p's base URL, http:// or https://, e.g. http://127.0.0.1:8080.`);
+  try {
+    return baseUrlFrom(value);
+  } catch {
+    throw new InvalidArgumentError(`--url must be p4p's base URL, http:// or https:// without a query string, e.g. http://127.0.0.1:8080 or https://example.com/p4p.`);
   }
-  if (url.search !== '' || url.hash !== '') {
-    throw new InvalidArgumentError(`--url must be p4p's base URL without a query string or #fragment, e.g. https://example.com/p4p.`);
-  }
-  return value;
 }
 
 /** Query parameters that carry a secret (pg reads `?password=` like the URL's own password). */

@@ -46,6 +46,5 @@ function signedToken(networkName: string, key: string): string {
 
 /** fetch says only "fetch failed": the reason (ECONNREFUSED, ENOTFOUND, a timeout) is in its cause. */
 function reasonOf(error: Error): string {
-  const cause = error.cause as { code?: string; message?: string } | undefined;
-  return cause?.code ?? cause?.message ?? error.message;
+  return (error.cause as Error | undefined)?.message ?? error.message;
 }

@@ -5,11 +5,12 @@ export interface PingAnswer {
 
 /**
  * Sends one ping to a p4p server as a customer's identity system would: the
- * official libraries' path with a form-encoded system lftoken. Rejects only
- * when p4p cannot be reached.
+ * official libraries' path with a form-encoded system lftoken. `baseUrl` is
+ * as the SDK's baseUrlFrom gives it (no trailing slash). Rejects only when p4p
+ * cannot be reached.
  */
 export async function sendPing(baseUrl: string, lftoken: string, userId: string): Promise<PingAnswer> {
-  const response = await fetch(pingUrl(baseUrl, userId), {
+  const response = await fetch(`${baseUrl}/api/v3_0/user/${encodeURIComponent(userId)}/refresh`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ lftoken }),
@@ -17,11 +18,4 @@ export async function sendPing(baseUrl: string, lftoken: string, userId: string)
   });
   const body = (await response.json().catch(() => null)) as PingAnswer['body'];
   return { status: response.status, body };
-}
-
-/** The ping path under `baseUrl`'s own path, so a p4p behind a reverse-proxy prefix (…/p4p) is reached there. */
-export function pingUrl(baseUrl: string, userId: string): URL {
-  const url = new URL(baseUrl);
-  url.pathname = `${url.pathname.replace(/\/+$/, '')}/api/v3_0/user/${encodeURIComponent(userId)}/refresh`;
-  return url;
 }
