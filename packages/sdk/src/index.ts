@@ -49,7 +49,7 @@ export {
 } from './client/network.js';
 export { DEFAULT_RETRY_POLICY, MIN_ATTEMPT_MS, type RetryPolicy } from './client/retry-policy.js';
 export { parseRetryAfter } from './retry-after.js';
-export { quoteText } from './quote-text.js';
+export { escapeHidden, quoteText } from './quote-text.js';
 export {
   createPullHandler,
   type PullHandler,

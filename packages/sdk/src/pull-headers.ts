@@ -1,7 +1,7 @@
 /**
  * The headers of p4p's pull (spec section 5), and the one content coding it
  * reads. They live in the SDK so that p4p and the endpoint doctor send the
- * same request and judge the answer alike; the server re-exports them.
+ * same request and judge the answer alike.
  */
 
 /**

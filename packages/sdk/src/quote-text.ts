@@ -1,13 +1,18 @@
 /** Invisible or direction-changing characters that JSON.stringify leaves as they are. */
-const HIDDEN = /[\u0080-\u009f\p{Cf}\p{Zl}\p{Zp}]/gu;
+const HIDDEN = /[\u007f-\u009f\p{Cf}\p{Zl}\p{Zp}]/gu;
+
+/** `text` with DEL, C1 controls, format characters (bidi overrides, zero-width, tags) and line separators as \uXXXX escapes. */
+export function escapeHidden(text: string): string {
+  // split(''): UTF-16 units, so a character outside the basic plane gets both of its escapes.
+  return text.replace(HIDDEN, (char) => char.split('').map((unit) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, '0')}`).join(''));
+}
 
 /**
  * Quotes untrusted text for a message or a log line: JSON string syntax, cut
- * to `maxChars`, with C1 controls, format characters (bidi overrides,
- * zero-width) and line separators escaped as \uXXXX, so a quoted value can
- * neither hide nor reorder the words around it.
+ * to `maxChars`, with hidden characters escaped ({@link escapeHidden}), so a
+ * quoted value can neither hide nor reorder the words around it.
  */
 export function quoteText(text: string, maxChars: number): string {
   const short = text.length > maxChars ? `${text.slice(0, maxChars)}…` : text;
-  return JSON.stringify(short).replace(HIDDEN, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return escapeHidden(JSON.stringify(short));
 }

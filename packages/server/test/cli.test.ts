@@ -71,7 +71,7 @@ describe('p4p network create', () => {
     ]);
     assert.match(assertOneLineRefusal(badName, 'bad name'), /network name .*domain-like/);
     assert.match(assertOneLineRefusal(spacedKey, 'key with spaces'), /key must be printable ASCII without spaces/);
-    assert.match(assertOneLineRefusal(badOwner, 'bad owner'), /--owner.*"bad id!" is not a valid user id/);
+    assert.match(assertOneLineRefusal(badOwner, 'bad owner'), /--owner.*user id must be 1–255 characters.*got "bad id!"; give one user id per --owner/);
     const list = await runCli(['network', 'list', '--json', '--data', data]);
     assert.deepEqual(JSON.parse(list.stdout), [], 'nothing was created by a refused command');
   });
@@ -308,7 +308,7 @@ describe('p4p serve configuration', () => {
       runCli(['network', 'rotate-key', 'Nope.com', '--data', dataDirs.make()]),
       runCli(['token', 'system', '--network', 'Nope.com', '--data', dataDirs.make()]),
     ]);
-    for (const run of runs.slice(0, 2)) assert.match(assertOneLineRefusal(run, 'file'), new RegExp(`${file} is a file, not a directory; pass --data a directory`));
+    for (const run of runs.slice(0, 2)) assert.match(assertOneLineRefusal(run, 'file'), new RegExp(`${file} is not a directory; pass --data a directory`));
     for (const run of runs.slice(2)) assert.match(assertOneLineRefusal(run, 'name'), /network name "Nope\.com" is not domain-like/);
   });
 

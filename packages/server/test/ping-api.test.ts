@@ -245,6 +245,8 @@ describe('ping API', () => {
       const error = await expectError(await pingWith('/api/v3_0', 'evil\u202egnp.exe\u200b', 'form body', net.token()), 400, 'invalid_user_id');
       assert.match(error.message, /got "evil\\u202egnp\.exe\\u200b"$/);
       assert.doesNotMatch(error.message, /[\u202e\u200b]/);
+      const tagged = await expectError(await pingWith('/api/v3_0', 'a\u{e0041}b\u007f', 'form body', net.token()), 400, 'invalid_user_id');
+      assert.match(tagged.message, /got "a\\udb40\\udc41b\\u007f"$/, 'both halves of a tag character, and DEL, are escaped');
     });
 
     for (const rawId of ['a%ZZb', 'a%E0%A4%A']) {
@@ -344,6 +346,8 @@ describe('ping API', () => {
         body: form,
       });
       await expectOkJson(plain);
+      const unknownRoute = await harness.request('/api/v3.0/nope', { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: '{}' });
+      await expectError(unknownRoute, 404, 'not_found');
     });
 
     test('an unknown route → 404 not_found, whatever its body', async () => {
@@ -394,6 +398,14 @@ describe('ping API', () => {
       });
       const error = await expectError(response, 400, 'invalid_body');
       assert.match(error.message, /^the body is not valid JSON: .*JSON/);
+      const hidden = await harness.request(`/api/v3_0/user/json/refresh?lftoken=${net.token()}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '\u202eabc',
+      });
+      const quoted = await expectError(hidden, 400, 'invalid_body');
+      assert.match(quoted.message, /\\u202eabc/, 'the parser quotes the body: a bidi override in it is escaped');
+      assert.doesNotMatch(quoted.message, /\u202e/);
     });
 
     test('malformed JSON in a bulk ping → 400 invalid_body', async () => {

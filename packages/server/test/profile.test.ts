@@ -201,11 +201,13 @@ describe('validateProfile: required fields', () => {
   });
 
   it('rejects a display_name with nothing visible: zero-width or other format characters only', () => {
-    for (const displayName of ['\u200b\u200b', '\u200e', ' \u2060 \ufeff', '\u3164']) {
+    for (const displayName of ['\u200b\u200b', '\u200e', ' \u2060 \ufeff', '\u3164', '\ufe0f', '\u034f']) {
       const reason = rejected(validateProfile(minimal({ display_name: displayName }), USER_ID));
       assert.equal(reason, 'display_name must have a visible character; got only spaces or invisible format characters', JSON.stringify(displayName));
     }
-    assert.equal(accepted(validateProfile(minimal({ display_name: 'Ada\u200d' }), USER_ID)).profile.display_name, 'Ada\u200d');
+    for (const visible of ['Ada\u200d', '\u0600']) {
+      assert.equal(accepted(validateProfile(minimal({ display_name: visible }), USER_ID)).profile.display_name, visible);
+    }
   });
 
   it('drops free text with a control character or an unpaired surrogate; bio may hold tabs and line breaks', () => {

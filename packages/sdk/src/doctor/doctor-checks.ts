@@ -8,6 +8,7 @@
 import { isUtf8 } from 'node:buffer';
 import { validateProfile } from '../profile/validate-profile.js';
 import { contentCoding } from '../pull-headers.js';
+import { quoteText } from '../quote-text.js';
 import { redactUrl } from '../redact-url.js';
 import {
   LARGE_ANSWER_BYTES,
@@ -157,7 +158,7 @@ function judgeProfile(probe: ProbeResult, json: ParsedJson | null): DoctorCheck 
       'fix or leave out the fields named; p4p keeps the rest of the profile',
     );
   }
-  return check('profile', 'pass', `a valid profile, display_name ${JSON.stringify(verdict.profile.display_name)}`);
+  return check('profile', 'pass', `a valid profile, display_name ${quoteText(verdict.profile.display_name, 80)}`);
 }
 
 function judgeProfileId(json: ParsedJson | null, userId: string): DoctorCheck {
@@ -167,9 +168,14 @@ function judgeProfileId(json: ParsedJson | null, userId: string): DoctorCheck {
   return check(
     'profile_id',
     'fail',
-    `the pull asked for ${JSON.stringify(userId)} but the profile's id is ${id === undefined ? 'missing' : JSON.stringify(id)}: p4p rejects the answer`,
+    `the pull asked for ${JSON.stringify(userId)} but the profile's id is ${describeId(id)}: p4p rejects the answer`,
     'answer with the profile of the user whose id is in the URL, with that exact id as a string',
   );
+}
+
+function describeId(id: unknown): string {
+  if (id === undefined) return 'missing';
+  return typeof id === 'string' ? quoteText(id, 80) : `not a string but ${quoteText(JSON.stringify(id), 40)}`;
 }
 
 function judgeRefusalAnswer(id: DoctorCheckId, probe: ProbeResult, what: string, leak: string, describe: (answer: Answer) => string): DoctorCheck {

@@ -83,8 +83,8 @@ export function controlCharacterIn(text: string, multiLine = false): string | nu
   return `U+${code} at character ${countChars(text.slice(0, found.index)) + 1}`;
 }
 
-/** Spaces and invisible format characters (zero-width, bidi marks): a name of only these shows as nothing. */
-const INVISIBLE = /^[\s\p{Cf}\p{Zs}\u115f\u1160\u3164\uffa0]*$/u;
+/** Spaces and default-ignorable characters (zero-width, bidi marks, variation selectors, fillers): a name of only these shows as nothing. */
+const INVISIBLE = /^[\s\p{Default_Ignorable_Code_Point}]*$/u;
 
 /** Whether `text` has nothing a reader would see. */
 export function isInvisible(text: string): boolean {

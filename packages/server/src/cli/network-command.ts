@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { generateNetworkKey, networkKeyProblem, networkNameProblem, weakKeyWarning } from '../networks/network-input.js';
 import { NetworkExistsError } from '../store/store.js';
-import { USER_ID_PATTERN } from '../tokens/token-claims.js';
+import { userIdProblem } from '../tokens/token-claims.js';
 import { CliError } from './cli-error.js';
 import { dataOption, databaseOption, describeLocation, networkIn, networkName, withStore, type StoreLocation } from './options.js';
 
@@ -10,9 +10,8 @@ import { dataOption, databaseOption, describeLocation, networkIn, networkName, w
  * would swallow the network name that follows it.
  */
 function addOwner(userId: string, owners: string[] | undefined): string[] {
-  if (!USER_ID_PATTERN.test(userId)) {
-    throw new InvalidArgumentError(`${JSON.stringify(userId)} is not a valid user id (A-Z a-z 0-9 _ . -); give one user id per --owner.`);
-  }
+  const problem = userIdProblem(userId);
+  if (problem !== null) throw new InvalidArgumentError(`${problem}; give one user id per --owner.`);
   return [...(owners ?? []), userId];
 }
 

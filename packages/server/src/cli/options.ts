@@ -36,7 +36,7 @@ export function networkName(value: string): string {
 /** Parses --host: a host name or IP address; an empty P4P_HOST would otherwise listen on every interface. */
 export function listenAddress(value: string): string {
   if (value.trim() === '' || /\s/.test(value)) {
-    throw new InvalidArgumentError('expected a host name or IP address without spaces, e.g. 127.0.0.1, or 0.0.0.0 for every interface; unset P4P_HOST or give it one.');
+    throw new InvalidArgumentError('expected a host name or IP address without spaces, e.g. 127.0.0.1, or 0.0.0.0 for every interface.');
   }
   return value;
 }

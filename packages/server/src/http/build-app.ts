@@ -76,7 +76,7 @@ function refuseCodedBodies(app: FastifyInstance): void {
   // A callback hook, not an async one: every ping passes through it.
   app.addHook('preParsing', (request, _reply, payload, done) => {
     const coding = contentCoding(request.headers['content-encoding']);
-    if (coding === null || !hasBody(request)) return done(null, payload);
+    if (coding === null || !hasBody(request) || request.is404) return done(null, payload);
     const message = `the body has Content-Encoding: ${coding}; p4p reads bodies without compression only: send it uncompressed`;
     return done(new ApiError('unsupported_media_type', message, { 'accept-encoding': 'identity' }));
   });

@@ -1,3 +1,4 @@
+import { escapeHidden } from 'p4p-sdk';
 import secureJson from 'secure-json-parse';
 import { ApiError } from './api-errors.js';
 
@@ -21,7 +22,8 @@ function describeRefusal(text: string): string {
   try {
     JSON.parse(text);
   } catch (error) {
-    return `the body is not valid JSON: ${(error as Error).message}`;
+    // V8's message quotes a few characters of the body as they are.
+    return `the body is not valid JSON: ${escapeHidden((error as Error).message)}`;
   }
   return 'the JSON body has a "__proto__" key, or a "constructor" key holding "prototype"; p4p refuses both, as they can reach object prototypes: leave them out';
 }

@@ -5,7 +5,7 @@ import type { PullClient } from '../pull/pull-client.js';
 import { StoreUnavailableError, type ClaimedPull, type Store } from '../store/store.js';
 import { EndpointBreaker } from './endpoint-breaker.js';
 import type { ProfileChanges } from './profile-changes.js';
-import { retryDelayMs, type RetryPolicy } from './retry-policy.js';
+import { nextRetryAt, type RetryPolicy } from './retry-policy.js';
 import { runPull, storable, type PullRunContext } from './run-pull.js';
 import { SystemTokens } from './system-tokens.js';
 import { Wakeup } from './wakeup.js';
@@ -181,7 +181,7 @@ export class PullWorker {
     const done = this.pull(claim, cancellation, leaseEnds, freeSlot)
       .catch((error: unknown) => {
         this.options.log.error({ err: error, network: claim.network.name, user_id: claim.userId }, 'pull failed unexpectedly');
-        return this.recordFault(claim, error as Error).catch(() => undefined);
+        return this.recordFault(claim, error).catch(() => undefined);
       })
       .finally(() => {
         clearTimeout(leaseGuard);
@@ -195,27 +195,30 @@ export class PullWorker {
    * A pull that failed in p4p itself (a bug, or a database refusing its
    * result) counts and backs off as a failed attempt, so a persistent fault
    * cannot re-pull the endpoint in a loop; at the last attempt the user is
-   * marked failed with the cause, as any other give-up.
+   * marked failed with the cause, as any other give-up. Should even that
+   * write be refused, the lease goes back with the longest delay.
    */
-  private async recordFault(claim: ClaimedPull, error: Error): Promise<void> {
+  private async recordFault(claim: ClaimedPull, error: unknown): Promise<void> {
     const { store, retryPolicy } = this.options;
     const now = this.now();
-    const backOff = (): Promise<unknown> => store.releaseLeases([claim.leaseId], now + retryDelayMs(retryPolicy, claim.attempt, null), true);
-    if (claim.attempt < retryPolicy.maxAttempts) {
-      await backOff();
+    const retryAt = nextRetryAt(retryPolicy, claim.attempt, { retriable: true, retryAfterMs: null }, now);
+    if (retryAt !== null) {
+      await store.releaseLeases([claim.leaseId], retryAt, true);
       return;
     }
-    const cause = storable(error.message.replace(/\s+/g, ' ').slice(0, 300));
+    const reason = error instanceof Error ? error.message : String(error);
     const attempt = {
       at: now,
       outcome: 'internal_error' as const,
       httpStatus: null,
       durationMs: 0,
-      message: `gave up after ${claim.attempt} attempts: p4p could not run or record this pull (${cause}); see p4p's log`,
+      message: `gave up after ${claim.attempt} attempts: p4p could not run or record this pull (${storable(reason.replace(/\s+/g, ' ').slice(0, 300))}); see p4p's log`,
       warnings: [],
       responseExcerpt: null,
     };
-    await store.completePull(claim, { attempt, newVersion: null, retryAt: null, gaveUp: true }, now).catch(backOff);
+    await store
+      .completePull(claim, { attempt, newVersion: null, retryAt: null, gaveUp: true }, now)
+      .catch(() => store.releaseLeases([claim.leaseId], now + retryPolicy.maxDelayMs, true));
   }
 
   /**

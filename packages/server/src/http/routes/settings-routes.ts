@@ -38,8 +38,8 @@ export function settingsRoutes(app: FastifyInstance, context: AppContext): void 
 
   // The official libraries' setUserSyncUrl: parameters in the query or a form body, 204 expected.
   app.post('/', { bodyLimit: 16 * 1024 }, async (request, reply: FastifyReply) => {
-    const network = await authenticateSystem(request, store, now(), 'actor_token');
     checkBodyIsObject(request.body, '{"pull_profile_url": "…"}');
+    const network = await authenticateSystem(request, store, now(), 'actor_token');
     const inBody = (request.body as Record<string, unknown> | undefined)?.pull_profile_url;
     const inQuery = (request.query as Record<string, unknown>).pull_profile_url;
     if (inBody !== undefined && inQuery !== undefined) {
