@@ -108,10 +108,10 @@ export const URL_RULE = stringRule(
   (s) => s.length <= MAX_URL_CHARS && isAbsoluteHttpUrl(s),
 );
 
-const EMAIL_SHAPE = /^[^\s@\u0000-\u001f\u007f]+@[^\s@\u0000-\u001f\u007f]+$/;
+const EMAIL_SHAPE = /^[^\s@]+@[^\s@]+$/;
 export const EMAIL_RULE = stringRule(
   `not a plausible e-mail address (one @, no spaces or control characters, at most ${MAX_EMAIL_CHARS} characters)`,
-  (s) => s.length <= MAX_EMAIL_CHARS && EMAIL_SHAPE.test(s),
+  (s) => s.length <= MAX_EMAIL_CHARS && EMAIL_SHAPE.test(s) && controlCharacterIn(s) === null,
 );
 
 const TAG_SHAPE = /^[A-Za-z0-9_]{1,63}$/;
