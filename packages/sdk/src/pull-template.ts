@@ -9,9 +9,10 @@ export type TemplateShape = { ok: true; url: URL } | { ok: false; message: strin
  * The shape rules of a pull URL template (spec section 4), shared by p4p's
  * registration and the endpoint doctor so both refuse the same templates with
  * the same words. In order: a non-empty string of at most MAX_TEMPLATE_LENGTH
- * characters, without spaces or control characters, containing {id} outside the #fragment, an absolute http or https
- * URL once {id} is filled in, {id} not in the scheme, host or port, no user
- * name or password, no lftoken of its own. `url` is the template filled with a sample id.
+ * characters, without spaces or control characters, containing {id} outside
+ * the #fragment, an absolute http or https URL once {id} is filled in, {id}
+ * not in the scheme, host or port, no user name or password, no lftoken of
+ * its own. `url` is the template filled with a sample id.
  * Whether the host may be pulled from is p4p's own rule, not checked here.
  *
  * @param name how messages call the template, e.g. "pull_profile_url".
