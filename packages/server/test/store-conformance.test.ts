@@ -821,13 +821,24 @@ export function storeConformance(name: string, openStore: OpenStore, { skip = fa
         assert.equal((await store.listAttempts(network.id, 'cy')).length, 0);
       });
 
+      test("an attempt's texts may hold U+0000: every store keeps it as its JSON escape", async () => {
+        const network = await pullableNetwork();
+        await store.recordPings(network.id, ['nul'], T0);
+        const attempt = pullAttempt('invalid_response', T0 + 100, { message: 'not JSON: "a\u0000b"', responseExcerpt: 'a\u0000b' });
+        assert.equal(await store.completePull(await claimOnly('nul', T0), { attempt, newVersion: null, retryAt: null, gaveUp: false }, T0 + 100), true);
+        const [stored] = await store.listAttempts(network.id, 'nul');
+        assert.equal(stored?.message, 'not JSON: "a\\u0000b"');
+        assert.equal(stored?.responseExcerpt, 'a\\u0000b');
+        assert.equal((await user(network, 'nul')).sync.lastMessage, 'not JSON: "a\\u0000b"');
+      });
+
       test('a completion the database refuses does not fail the completions committed with it', async () => {
         const network = await pullableNetwork();
         await store.recordPings(network.id, ['ada', 'bob'], T0);
         const [ada, bob] = (await claim(T0)).sort((a, b) => a.userId.localeCompare(b.userId));
-        // A NUL character: SQLite stores it, PostgreSQL text cannot hold it.
+        // An HTTP status past 2^31: SQLite stores it, PostgreSQL's integer cannot hold it.
         const odd = {
-          attempt: pullAttempt('invalid_response', T0 + 100, { responseExcerpt: 'binary\u0000junk' }),
+          attempt: pullAttempt('invalid_response', T0 + 100, { httpStatus: 2 ** 40 }),
           newVersion: null,
           retryAt: null,
           gaveUp: false,

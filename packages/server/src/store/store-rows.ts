@@ -86,3 +86,12 @@ export function attemptFromRow(row: AttemptRow): PullAttempt {
     responseExcerpt: row.response_excerpt,
   };
 }
+
+/**
+ * An attempt's text (message, response excerpt) as every store can hold it:
+ * U+0000, which PostgreSQL text cannot store, is kept as its JSON escape, so
+ * both adapters store the same and no answer can make a result unwritable.
+ */
+export function storableText<T extends string | null>(text: T): T {
+  return (text === null ? null : text.replaceAll('\u0000', '\\u0000')) as T;
+}

@@ -6,7 +6,7 @@ import { StoreUnavailableError, type ClaimedPull, type Store } from '../store/st
 import { EndpointBreaker } from './endpoint-breaker.js';
 import type { ProfileChanges } from './profile-changes.js';
 import { nextRetryAt, type RetryPolicy } from './retry-policy.js';
-import { runPull, storable, type PullRunContext } from './run-pull.js';
+import { runPull, type PullRunContext } from './run-pull.js';
 import { SystemTokens } from './system-tokens.js';
 import { Wakeup } from './wakeup.js';
 
@@ -212,7 +212,7 @@ export class PullWorker {
       outcome: 'internal_error' as const,
       httpStatus: null,
       durationMs: 0,
-      message: `gave up after ${claim.attempt} attempts: p4p could not run or record this pull (${storable(reason.replace(/\s+/g, ' ').slice(0, 300))}); see p4p's log`,
+      message: `gave up after ${claim.attempt} attempts: p4p could not run or record this pull (${reason.replace(/\s+/g, ' ').slice(0, 300)}); see p4p's log`,
       warnings: [],
       responseExcerpt: null,
     };

@@ -52,15 +52,6 @@ function judge(claim: ClaimedPull, answer: PullAnswer): Judgement {
   return { outcome: answer.outcome, message: answer.message, warnings: [], newVersion: null };
 }
 
-/**
- * An attempt's texts quote what the endpoint sent, and are for people to read:
- * U+0000, which PostgreSQL's text cannot hold (every later write of the pull
- * would fail), is kept as its JSON escape.
- */
-export function storable<T extends string | null>(text: T): T {
-  return (text === null ? null : text.replaceAll('\u0000', '\\u0000')) as T;
-}
-
 /** One pull of a claimed user: sign, fetch, validate, and decide what the store records. `cancellation` can cut it short. */
 export async function runPull(claim: ClaimedPull, context: PullRunContext, cancellation?: PullCancellation): Promise<PullRun> {
   const { network, userId } = claim;
@@ -82,10 +73,10 @@ export async function runPull(claim: ClaimedPull, context: PullRunContext, cance
         outcome: judgement.outcome,
         httpStatus: answer.kind === 'body' ? 200 : answer.httpStatus,
         durationMs: answer.durationMs,
-        message: storable(gaveUp ? `gave up after ${claim.attempt} attempts: ${judgement.message}` : judgement.message),
-        warnings: judgement.warnings.map(storable),
+        message: gaveUp ? `gave up after ${claim.attempt} attempts: ${judgement.message}` : judgement.message,
+        warnings: judgement.warnings,
         // An endpoint that echoes its request would otherwise store a live system token.
-        responseExcerpt: storable(excerpt === null ? null : excerpt.slice(0, RESPONSE_EXCERPT_CHARS).replaceAll(token, '[redacted]')),
+        responseExcerpt: excerpt === null ? null : excerpt.slice(0, RESPONSE_EXCERPT_CHARS).replaceAll(token, '[redacted]'),
       },
       newVersion: judgement.newVersion,
       retryAt,

@@ -16,7 +16,7 @@ import {
 } from '../store.js';
 import { fairShares } from '../fair-shares.js';
 import { NetworkCache } from '../network-cache.js';
-import { attemptFromRow, networkFromRow, userRecordFromRow, type AttemptRow, type NetworkRow, type UserRow } from '../store-rows.js';
+import { attemptFromRow, networkFromRow, storableText, userRecordFromRow, type AttemptRow, type NetworkRow, type UserRow } from '../store-rows.js';
 import { GroupCommit } from './group-commit.js';
 import { normalise } from './postgres-errors.js';
 import { migrate, SCHEMA_VERSION } from './postgres-migrations.js';
@@ -411,11 +411,11 @@ export class PostgresStore implements Store {
         column((i) => i.claim.network.id), column((i) => i.claim.userId), column((i) => i.claim.leaseId),
         column((i) => i.completion.retryAt), column((i) => i.completion.gaveUp),
         column((i) => i.completion.attempt.outcome === 'ok' || i.completion.attempt.outcome === 'unchanged'),
-        column((i) => i.now), attempt((a) => a.outcome), attempt((a) => a.message),
+        column((i) => i.now), attempt((a) => a.outcome), attempt((a) => storableText(a.message)),
         column((i) => (i.completion.newVersion === null ? null : JSON.stringify(i.completion.newVersion.profile))),
         column((i) => (i.completion.newVersion === null ? null : JSON.stringify(i.completion.newVersion.changed))),
         attempt((a) => a.at), attempt((a) => a.httpStatus), attempt((a) => a.durationMs),
-        attempt((a) => JSON.stringify(a.warnings)), attempt((a) => a.responseExcerpt),
+        attempt((a) => JSON.stringify(a.warnings)), attempt((a) => storableText(a.responseExcerpt)),
         ATTEMPTS_KEPT_PER_USER,
       ],
     );

@@ -3,6 +3,7 @@ import type Database from 'better-sqlite3';
 import type { PullOutcome } from '../../pull/pull-outcome.js';
 import { ATTEMPTS_KEPT_PER_USER, SETTLE_MAX_MS, type ClaimedPull, type ClaimOptions, type Network, type PullCompletion } from '../store.js';
 import { fairShares } from '../fair-shares.js';
+import { storableText } from '../store-rows.js';
 import type { WriteOptions } from './batched-writer.js';
 import { NEXT_LEASE_END, parseProfile, QUEUED, toNetwork, type DbNetwork } from './sqlite-rows.js';
 
@@ -254,7 +255,7 @@ export class SqliteWrites {
       gaveUp: completion.gaveUp ? 1 : 0,
       succeeded: attempt.outcome === 'ok' || attempt.outcome === 'unchanged' ? 1 : 0,
       outcome: attempt.outcome,
-      message: attempt.message,
+      message: storableText(attempt.message),
       profile,
     });
     if (updated.changes === 0) return false;
@@ -265,9 +266,9 @@ export class SqliteWrites {
       outcome: attempt.outcome,
       httpStatus: attempt.httpStatus,
       durationMs: attempt.durationMs,
-      message: attempt.message,
+      message: storableText(attempt.message),
       warnings: JSON.stringify(attempt.warnings),
-      responseExcerpt: attempt.responseExcerpt,
+      responseExcerpt: storableText(attempt.responseExcerpt),
     });
     this.sql.trimAttempts.run({ networkId, userId, keep: ATTEMPTS_KEPT_PER_USER });
     if (newVersion !== null && profile !== null) {
