@@ -50,6 +50,7 @@ export {
 export { DEFAULT_RETRY_POLICY, MIN_ATTEMPT_MS, type RetryPolicy } from './client/retry-policy.js';
 export { parseRetryAfter } from './retry-after.js';
 export { escapeHidden, quoteText } from './quote-text.js';
+export { MAX_KEY_LENGTH, networkKeyProblem, networkNameProblem } from './network-rules.js';
 export {
   createPullHandler,
   type PullHandler,

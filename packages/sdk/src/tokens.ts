@@ -14,6 +14,8 @@
 import { Buffer } from 'node:buffer';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { P4pInputError } from './errors.js';
+import { networkKeyProblem, networkNameProblem } from './network-rules.js';
+import { controlCharacterIn } from './profile/field-rules.js';
 import { quoteText } from './quote-text.js';
 
 /** Allowed `user_id`: 1 to 255 of A-Z a-z 0-9 `_` `.` `-` (the p4p server's rule). */
@@ -180,20 +182,27 @@ function assertDisplayName(displayName: unknown): void {
       `displayName is ${length} characters; at most ${MAX_DISPLAY_NAME_LENGTH} are allowed (spec section 2)`,
     );
   }
+  // The rule p4p applies to a pulled display_name: apps show this one in its place.
+  const control = controlCharacterIn(displayName);
+  if (control !== null) {
+    throw new P4pInputError(`displayName must be text on one line, without control characters or unpaired surrogates; got ${control}`);
+  }
 }
 
-/** @throws P4pInputError unless `network` is a non-empty string. */
+/** @throws P4pInputError unless `network` is a domain-like network name, as p4p requires. */
 export function assertNetworkName(network: unknown): asserts network is string {
-  if (typeof network !== 'string' || network.length === 0) {
-    throw new P4pInputError(`network name must be a non-empty string such as 'labs.fyre.co', got ${describe(network)}`);
+  if (typeof network !== 'string') {
+    throw new P4pInputError(`network name must be a string such as 'labs.fyre.co', got ${describe(network)}`);
   }
+  const problem = networkNameProblem(network);
+  if (problem !== null) throw new P4pInputError(problem);
 }
 
-/** @throws P4pInputError unless `key` is a non-empty string. */
+/** @throws P4pInputError unless `key` is a network key p4p accepts (never shown in the message). */
 export function assertKey(key: unknown): asserts key is string {
-  if (typeof key !== 'string' || key.length === 0) {
-    throw new P4pInputError('key must be the network key as a non-empty string');
-  }
+  if (typeof key !== 'string') throw new P4pInputError('key must be the network key as a string');
+  const problem = networkKeyProblem(key);
+  if (problem !== null) throw new P4pInputError(problem);
 }
 
 function isHs256Header(headerPart: string): boolean {

@@ -114,7 +114,7 @@ describe('createPullHandler against a real p4p', () => {
   });
 
   it('in Fastify, 403 without a valid token and 404 for an unknown user', async () => {
-    const network = new Network({ name: 'labs.fyre.co', key: 'the key' });
+    const network = new Network({ name: 'labs.fyre.co', key: 'the-key' });
     const app = Fastify();
     app.get(
       '/p4p/:id',
@@ -133,7 +133,7 @@ describe('createPullHandler against a real p4p', () => {
 
   it('p4p records an authentication failure when the endpoint has another key, and a 404 for an unknown user', async () => {
     const net = await harness.createNetwork();
-    const wrong = await listen(createPullHandler(handlerOptions(new Network({ name: net.name, key: 'another key' }))));
+    const wrong = await listen(createPullHandler(handlerOptions(new Network({ name: net.name, key: 'another-key' }))));
     closers.push(wrong.close);
     await registerAndPing(net, `${wrong.origin}/?id={id}`, 'ada');
     const refused = await pulled(harness, net, 'ada', 'auth_failed');
@@ -148,7 +148,7 @@ describe('createPullHandler against a real p4p', () => {
 
 describe('createPullHandler answers', () => {
   const NAME = 'labs.fyre.co';
-  const network = new Network({ name: NAME, key: 'the key' });
+  const network = new Network({ name: NAME, key: 'the-key' });
   let origin: string;
   let close: () => Promise<void>;
   const errors: unknown[] = [];
@@ -173,8 +173,8 @@ describe('createPullHandler answers', () => {
     const tokens = [
       '',
       'lftoken=junk',
-      `lftoken=${new Network({ name: NAME, key: 'other key' }).buildLivefyreToken()}`,
-      `lftoken=${new Network({ name: 'other.fyre.co', key: 'the key' }).buildLivefyreToken()}`,
+      `lftoken=${new Network({ name: NAME, key: 'other-key' }).buildLivefyreToken()}`,
+      `lftoken=${new Network({ name: 'other.fyre.co', key: 'the-key' }).buildLivefyreToken()}`,
       `lftoken=${network.buildUserAuthToken('ada', 'Ada', 60)}`,
     ];
     for (const query of tokens) {
@@ -237,7 +237,7 @@ describe('createPullHandler answers', () => {
 });
 
 describe('createPullHandler never rejects', () => {
-  const network = new Network({ name: 'labs.fyre.co', key: 'the key' });
+  const network = new Network({ name: 'labs.fyre.co', key: 'the-key' });
   const token = network.buildLivefyreToken();
 
   it('a throwing userId gives a 500 and goes to onError; a throwing onError is logged and the server keeps serving', async () => {
@@ -276,7 +276,7 @@ describe('createPullHandler never rejects', () => {
 });
 
 describe('createPullHandler dev checks', () => {
-  const network = new Network({ name: 'labs.fyre.co', key: 'the key' });
+  const network = new Network({ name: 'labs.fyre.co', key: 'the-key' });
   const token = network.buildLivefyreToken();
 
   async function serveTwice(profile: Profile | Record<string, unknown>, devChecks?: boolean): Promise<string[]> {

@@ -131,6 +131,8 @@ describe('tokens: input checks', () => {
     assert.throws(() => network.buildUserAuthToken('', 'Ada', 60), P4pInputError);
     assert.throws(() => network.buildUserAuthToken('a'.repeat(256), 'Ada', 60), P4pInputError);
     assert.throws(() => network.buildUserAuthToken('ada', 'x'.repeat(51), 60), /displayName is 51 characters; at most 50/);
+    assert.throws(() => network.buildUserAuthToken('ada', 'Ada\u001b[31m', 60), /displayName must be text on one line.*got U\+001B at character 4/);
+    assert.throws(() => network.buildUserAuthToken('ada', 'Ada \ud800', 60), /got U\+D800 at character 5/);
     assert.ok(network.buildUserAuthToken('ada', '😀'.repeat(50), 60), 'code points are counted, not UTF-16 units');
     assert.throws(() => network.buildUserAuthToken('ada', 'Ada', '60' as unknown as number), /expiresInSeconds must be a whole number of seconds above 0, got "60"/);
     for (const bad of [Number.NaN, Infinity, 0, -5, 1.5]) {
@@ -138,9 +140,16 @@ describe('tokens: input checks', () => {
     }
   });
 
-  it('refuses an empty network name or key', () => {
-    assert.throws(() => new Network({ name: '', key: KEY }), /network name must be a non-empty string/);
-    assert.throws(() => new Network({ name: NAME, key: '' }), /key must be the network key/);
+  it('refuses a network name or key that p4p would refuse, saying which rule', () => {
+    for (const name of ['', 'Labs.Fyre.co', 'labs.fyre.co\n', 'localhost']) {
+      assert.throws(() => new Network({ name, key: KEY }), /is not domain-like; use lowercase labels joined by dots/, JSON.stringify(name));
+    }
+    assert.throws(() => new Network({ name: NAME, key: '' }), /network key must be 1–512 characters \(got 0\)/);
+    assert.throws(() => new Network({ name: NAME, key: 'x'.repeat(513) }), /network key must be 1–512 characters \(got 513\)/);
+    for (const key of [`${KEY}\n`, 'a key', 'tab\tkey']) {
+      assert.throws(() => new Network({ name: NAME, key }), /network key must be printable characters without spaces or line breaks/, JSON.stringify(key));
+    }
+    assert.doesNotThrow(() => new Network({ name: NAME, key: 'clé-réseau-🔑' }), 'a non-ASCII key, as Livefyre networks may have');
     assert.throws(() => buildUserAuthToken(NAME, '', 'ada', 'Ada', 60), P4pInputError);
     assert.throws(() => new Network({ name: NAME, key: KEY, url: 'p4p.example.com' }), /url must be the absolute http\(s\) base URL/);
   });

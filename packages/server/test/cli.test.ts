@@ -70,7 +70,7 @@ describe('p4p network create', () => {
       runCli(['network', 'create', 'owner.fyre.co', '--owner', 'bad id!', '--data', data]),
     ]);
     assert.match(assertOneLineRefusal(badName, 'bad name'), /network name .*domain-like/);
-    assert.match(assertOneLineRefusal(spacedKey, 'key with spaces'), /key must be printable ASCII without spaces/);
+    assert.match(assertOneLineRefusal(spacedKey, 'key with spaces'), /key must be printable characters without spaces or line breaks/);
     assert.match(assertOneLineRefusal(badOwner, 'bad owner'), /--owner.*user id must be 1–255 characters.*got "bad id!"; give one user id per --owner/);
     const list = await runCli(['network', 'list', '--json', '--data', data]);
     assert.deepEqual(JSON.parse(list.stdout), [], 'nothing was created by a refused command');

@@ -351,7 +351,7 @@ describe('parseToken checks claims', () => {
   });
 
   it('reads domain before the signature is checked', () => {
-    const result = parseToken(signToken(claims({ domain: 'other.fyre.co' }), 'unknown key'));
+    const result = parseToken(signToken(claims({ domain: 'other.fyre.co' }), 'unknown-key'));
     assert.equal(result.ok && result.claims.domain, 'other.fyre.co');
   });
 });
