@@ -109,6 +109,12 @@ describe('Network against a real p4p', () => {
     await assert.rejects(network.syncUsers(['ok', , 'fine'] as string[]), /userIds\[1\]: user id must be .*; got undefined/);
     await assert.rejects(network.syncUser('ok', { signal: AbortSignal.abort(new Error('given up')) }), /given up/);
     assert.throws(() => networkFor(harness, net, { totalTimeout: 5 } as never), /retry\.totalTimeout is not a retry setting; the settings are totalTimeoutMs, attemptTimeoutMs, baseDelayMs, maxDelayMs/);
+    for (const [setting, value] of [['attemptTimeoutMs', 1.5], ['totalTimeoutMs', 2 ** 31], ['maxDelayMs', -1]] as const) {
+      assert.throws(
+        () => networkFor(harness, net, { ...FAST_RETRY, [setting]: value }),
+        new RegExp(`retry\\.${setting} must be a whole number of ms from 0 to 2147483647 \\(about 24 days\\); got ${value}`),
+      );
+    }
     // The same rules and words as p4p's registration, checked before anything is sent.
     await assert.rejects(network.setUserSyncUrl('https://example.com/profile'), /^P4pInputError: template does not contain \{id\}/);
     await assert.rejects(network.setUserSyncUrl('ftp://example.com/{id}'), /template uses the ftp scheme/);
@@ -240,7 +246,7 @@ describe('Network retries (against a scripted HTTP server)', () => {
   it('syncUsers has one time budget for all its chunks', async () => {
     // The first chunk is answered after 1 s, the second gets 503s.
     const server = await scripted((response, index) => {
-      if (index === 0) setTimeout(() => response.writeHead(200).end('{}'), 1_000);
+      if (index === 0) setTimeout(() => response.writeHead(200).end('{"status":"ok"}'), 1_000);
       else p4pError(response, 503, 'store_unavailable', { 'retry-after': '0' });
     });
     const retry = { ...FAST_RETRY, totalTimeoutMs: 1_800, attemptTimeoutMs: 1_500 };
@@ -259,6 +265,20 @@ describe('Network retries (against a scripted HTTP server)', () => {
     const network = new Network({ name: NAME, key: KEY, url: server.url });
     await assert.rejects(network.syncUser('ada', { signal: controller.signal }), /shutting down/);
     assert.equal(server.received.length, 1);
+  });
+
+  it('a 200 that is not p4p\'s {"status":"ok"} (a captive portal, another server) rejects: nothing was recorded', async () => {
+    for (const answer of ['<html>Sign in to the Wi-Fi</html>', '', '{"status":"queued"}']) {
+      const server = await scripted((response) => response.writeHead(200, { 'content-type': 'text/html' }).end(answer));
+      const network = new Network({ name: NAME, key: KEY, url: server.url, retry: FAST_RETRY });
+      for (const call of [network.syncUser('ada'), network.syncUsers(['ada', 'bob'])]) {
+        const error = await rejection(call);
+        assert.ok(error instanceof P4pApiError, String(error));
+        assert.equal(error.code, 'http_200');
+        assert.match(error.message, /answered 200 without p4p's \{"status":"ok"\}: nothing was recorded; check the url option$/);
+      }
+      assert.equal(server.received.length, 2, 'not retried: a wrong url does not right itself');
+    }
   });
 
   it('does not retry a 4xx other than 429', async () => {

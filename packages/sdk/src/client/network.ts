@@ -3,7 +3,7 @@
  * Livefyre libraries' `Network` class (spec section 8): tokens, the ping, the
  * bulk ping and the registration of the pull URL.
  */
-import { P4pInputError } from '../errors.js';
+import { P4pApiError, P4pInputError } from '../errors.js';
 import { checkTemplateShape } from '../pull-template.js';
 import {
   assertKey,
@@ -15,7 +15,7 @@ import {
   SYSTEM_USER_ID,
 } from '../tokens.js';
 import { retryPolicyFrom, type RetryPolicy } from './retry-policy.js';
-import { sendWithRetry, type SendOptions } from './send-with-retry.js';
+import { sendWithRetry, type SendOptions, type SentAnswer } from './send-with-retry.js';
 
 /** Most user ids p4p takes in one bulk ping; {@link Network.syncUsers} splits longer lists. */
 export const MAX_BULK_USER_IDS = 1000;
@@ -96,10 +96,10 @@ export class Network {
     if (userId === '.' || userId === '..') {
       // No URL can carry these as a path segment: fetch's URL parser drops dot
       // segments, percent-encoded (%2E) too. The bulk ping records them the same way.
-      await this.#post('/api/v3.0/users/refresh', JSON.stringify({ user_ids: [userId] }), 200, send);
+      checkPingAnswer(await this.#post('/api/v3.0/users/refresh', JSON.stringify({ user_ids: [userId] }), 200, send));
       return;
     }
-    await this.#post(`/api/v3.0/user/${encodeURIComponent(userId)}/refresh`, undefined, 200, send);
+    checkPingAnswer(await this.#post(`/api/v3.0/user/${encodeURIComponent(userId)}/refresh`, undefined, 200, send));
   }
 
   /**
@@ -124,7 +124,7 @@ export class Network {
     const unique = [...new Set(userIds)];
     for (let start = 0; start < unique.length; start += MAX_BULK_USER_IDS) {
       const body = JSON.stringify({ user_ids: unique.slice(start, start + MAX_BULK_USER_IDS) });
-      await this.#post('/api/v3.0/users/refresh', body, 200, send);
+      checkPingAnswer(await this.#post('/api/v3.0/users/refresh', body, 200, send));
     }
   }
 
@@ -139,7 +139,7 @@ export class Network {
     checkTemplate(template);
     // The token goes in the Authorization header only (p4p reads actor_token from there too).
     const body = new URLSearchParams({ pull_profile_url: template }).toString();
-    const response = await this.#post('/', body, 204, sendOptionsFrom(options), 'application/x-www-form-urlencoded');
+    const { response } = await this.#post('/', body, 204, sendOptionsFrom(options), 'application/x-www-form-urlencoded');
     const warning = response.headers.get('x-p4p-warning');
     return { warnings: warning === null ? [] : [warning] };
   }
@@ -150,7 +150,7 @@ export class Network {
     expectedStatus: number,
     send: SendOptions,
     contentType = 'application/json',
-  ): Promise<Response> {
+  ): Promise<SentAnswer> {
     if (this.#baseUrl === undefined) {
       throw new P4pInputError("this Network has no url; pass new Network({ name, key, url: 'https://p4p.example.com' })");
     }
@@ -180,6 +180,26 @@ function sendOptionsFrom(options: CallOptions): SendOptions {
     throw new P4pInputError('options.signal must be an AbortSignal, e.g. AbortSignal.timeout(5000)');
   }
   return { signal: options.signal };
+}
+
+/**
+ * p4p acknowledges a recorded ping with `{"status":"ok", …}`. Any other 200
+ * (a captive portal, another server at the url) recorded nothing, and must
+ * not pass for a ping that did.
+ */
+function checkPingAnswer({ response, body }: SentAnswer): void {
+  let status: unknown;
+  try {
+    status = (JSON.parse(body) as { status?: unknown } | null)?.status;
+  } catch {
+    status = undefined;
+  }
+  if (status === 'ok') return;
+  throw new P4pApiError(
+    response.status,
+    `http_${response.status}`,
+    `${response.url} answered ${response.status} without p4p's {"status":"ok"}: nothing was recorded; check the url option`,
+  );
 }
 
 /** The base URL without a trailing slash, so paths can be appended (a path prefix is kept). p4p's CLI shares it. */

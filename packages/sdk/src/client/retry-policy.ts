@@ -54,6 +54,9 @@ export function attemptFloorMs(policy: RetryPolicy): number {
   return Math.min(policy.attemptTimeoutMs, MIN_ATTEMPT_MS);
 }
 
+/** Longest delay Node's timers take, in ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** `policy` with `overrides` applied, each checked. @throws P4pInputError naming the bad setting. */
 export function retryPolicyFrom(overrides: Partial<RetryPolicy> = {}): RetryPolicy {
   if (overrides === null || typeof overrides !== 'object' || Array.isArray(overrides)) {
@@ -65,8 +68,9 @@ export function retryPolicyFrom(overrides: Partial<RetryPolicy> = {}): RetryPoli
   }
   const policy = { ...DEFAULT_RETRY_POLICY, ...overrides };
   for (const [name, value] of Object.entries(policy)) {
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-      throw new P4pInputError(`retry.${name} must be a finite number of ms, 0 or more; got ${String(value)}`);
+    // Node's timers take at most 2^31 - 1 ms and whole ones; past that a wait fires after 1 ms.
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || value > MAX_TIMER_MS) {
+      throw new P4pInputError(`retry.${name} must be a whole number of ms from 0 to ${MAX_TIMER_MS} (about 24 days); got ${String(value)}`);
     }
   }
   if (policy.attemptTimeoutMs === 0) throw new P4pInputError('retry.attemptTimeoutMs must be above 0');

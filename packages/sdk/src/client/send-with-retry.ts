@@ -30,15 +30,20 @@ const MAX_EXCERPT_CHARS = 200;
 /** Most of an answer's body ever read, in bytes: p4p's answers are small, a proxy's may not be. */
 const MAX_BODY_BYTES = 64 * 1024;
 
+/** A successful answer: the response, and its body as text (read, so the connection can be reused). */
+export interface SentAnswer {
+  response: Response;
+  body: string;
+}
+
 /**
- * Resolves with the successful response (its body already read, so the
- * connection can be reused). Rejects with {@link P4pApiError} for an error
+ * Resolves with the successful answer. Rejects with {@link P4pApiError} for an error
  * answer (after retries for 429 and 5xx) and with {@link P4pNetworkError}
  * when p4p stayed unreachable. When the next attempt could not start with
  * at least {@link attemptFloorMs} of the budget left (a Retry-After beyond
  * it, say), the call ends at once with the last answer: waiting could not help.
  */
-export async function sendWithRetry(request: P4pRequest, policy: RetryPolicy, options: SendOptions = {}): Promise<Response> {
+export async function sendWithRetry(request: P4pRequest, policy: RetryPolicy, options: SendOptions = {}): Promise<SentAnswer> {
   const { deadline = Date.now() + policy.totalTimeoutMs, signal } = options;
   let lastFailure: P4pApiError | undefined;
   for (let retry = 1; ; retry++) {
@@ -64,10 +69,7 @@ export async function sendWithRetry(request: P4pRequest, policy: RetryPolicy, op
       });
     }
 
-    if (response.status === request.expectedStatus) {
-      await readBody(response);
-      return response;
-    }
+    if (response.status === request.expectedStatus) return { response, body: await readBody(response) };
     const failure = await apiErrorFrom(response);
     if (!isRetryableStatus(response.status)) throw failure;
     lastFailure = failure;
