@@ -1,7 +1,7 @@
-/** Invisible or direction-changing characters that JSON.stringify leaves as they are. */
-const HIDDEN = /[\u007f-\u009f\p{Cf}\p{Zl}\p{Zp}]/gu;
+/** Control, invisible or direction-changing characters (JSON.stringify escapes only the C0 ones). */
+const HIDDEN = /[\u0000-\u001f\u007f-\u009f\p{Cf}\p{Zl}\p{Zp}]/gu;
 
-/** `text` with DEL, C1 controls, format characters (bidi overrides, zero-width, tags) and line separators as \uXXXX escapes. */
+/** `text` with controls, format characters (bidi overrides, zero-width, tags) and line separators as \uXXXX escapes. */
 export function escapeHidden(text: string): string {
   // split(''): UTF-16 units, so a character outside the basic plane gets both of its escapes.
   return text.replace(HIDDEN, (char) => char.split('').map((unit) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, '0')}`).join(''));

@@ -281,6 +281,16 @@ describe('Network retries (against a scripted HTTP server)', () => {
     }
   });
 
+  it("a server's error text reaches the caller with controls and bidi overrides escaped", async () => {
+    const server = await scripted((response) =>
+      response.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ code: 'x\u001b[31m', message: '\u202eevil\u0007' })),
+    );
+    const error = await rejection(new Network({ name: NAME, key: KEY, url: server.url, retry: FAST_RETRY }).syncUser('ada'));
+    assert.ok(error instanceof P4pApiError);
+    assert.equal(error.code, 'x\\u001b[31m');
+    assert.equal(error.message, '\\u202eevil\\u0007');
+  });
+
   it('does not retry a 4xx other than 429', async () => {
     const server = await scripted((response) => p4pError(response, 400, 'invalid_body'));
     const error = await rejection(new Network({ name: NAME, key: KEY, url: server.url, retry: FAST_RETRY }).syncUsers(['a']));

@@ -152,5 +152,16 @@ describe('tokens: input checks', () => {
     assert.doesNotThrow(() => new Network({ name: NAME, key: 'clé-réseau-🔑' }), 'a non-ASCII key, as Livefyre networks may have');
     assert.throws(() => buildUserAuthToken(NAME, '', 'ada', 'Ada', 60), P4pInputError);
     assert.throws(() => new Network({ name: NAME, key: KEY, url: 'p4p.example.com' }), /url must be the absolute http\(s\) base URL/);
+    const leaked = (() => {
+      try {
+        return new Network({ name: NAME, key: KEY, url: 'ftp://user:s3cr3t@p4p.example.com/' });
+      } catch (error) {
+        return (error as Error).message;
+      }
+    })();
+    assert.match(String(leaked), /got "ftp:\/\/\[redacted\]@p4p\.example\.com\/"$/);
+    assert.throws(() => new Network({ name: NAME, key: KEY, url: 'https://user:pass@p4p.example.com' }), /url must not carry a user name or password/);
+    assert.throws(() => new Network({ name: NAME, key: KEY, url: 10n as never }), /got bigint$/);
+    assert.throws(() => new Network({ name: NAME, key: KEY, uri: 'https://p4p.example.com' } as never), /"uri" is not a Network option; the options are name, key, url, retry/);
   });
 });

@@ -5,6 +5,7 @@
  */
 import { P4pApiError, P4pInputError } from '../errors.js';
 import { checkTemplateShape } from '../pull-template.js';
+import { quoteText } from '../quote-text.js';
 import {
   assertKey,
   assertNetworkName,
@@ -46,17 +47,22 @@ export interface RegistrationResult {
   warnings: string[];
 }
 
+const NETWORK_OPTIONS: readonly string[] = ['name', 'key', 'url', 'retry'];
+
 export class Network {
   readonly name: string;
   readonly #key: string;
   readonly #baseUrl: string | undefined;
   readonly #retry: RetryPolicy;
 
-  /** @throws P4pInputError for an empty name or key, a url that is not absolute http(s), or a bad retry setting. */
+  /** @throws P4pInputError for a name or key p4p would refuse, a url that is not absolute http(s), an unknown option, or a bad retry setting. */
   constructor(options: NetworkOptions) {
     if (options === null || typeof options !== 'object') {
       throw new P4pInputError('new Network() needs { name, key, url }');
     }
+    // A misspelt option (uri, retries) would otherwise be dropped without a word.
+    const unknown = Object.keys(options).find((option) => !NETWORK_OPTIONS.includes(option));
+    if (unknown !== undefined) throw new P4pInputError(`${quoteText(unknown, 40)} is not a Network option; the options are ${NETWORK_OPTIONS.join(', ')}`);
     assertNetworkName(options.name);
     assertKey(options.key);
     this.name = options.name;
@@ -206,7 +212,12 @@ function checkPingAnswer({ response, body }: SentAnswer): void {
 export function baseUrlFrom(url: unknown): string {
   const parsed = typeof url === 'string' && URL.canParse(url) ? new URL(url) : undefined;
   if (parsed === undefined || (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') || parsed.search !== '') {
-    throw new P4pInputError(`url must be the absolute http(s) base URL of p4p, e.g. 'https://p4p.example.com'; got ${JSON.stringify(url)}`);
+    // Credentials in a mistyped url are still secrets: never quoted back.
+    const got = typeof url === 'string' ? quoteText(url.replace(/\/\/[^/?#]*@/, '//[redacted]@'), 80) : typeof url;
+    throw new P4pInputError(`url must be the absolute http(s) base URL of p4p, without a query string, e.g. 'https://p4p.example.com'; got ${got}`);
+  }
+  if (parsed.username !== '' || parsed.password !== '') {
+    throw new P4pInputError("url must not carry a user name or password: p4p authenticates the SDK's calls with the network's tokens");
   }
   return `${parsed.origin}${parsed.pathname.replace(/\/+$/, '')}`;
 }

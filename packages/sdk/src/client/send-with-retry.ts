@@ -4,6 +4,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { P4pApiError, P4pNetworkError } from '../errors.js';
+import { escapeHidden } from '../quote-text.js';
 import { parseRetryAfter } from '../retry-after.js';
 import { attemptFloorMs, isRetryableStatus, retryDelayMs, type RetryPolicy } from './retry-policy.js';
 
@@ -103,11 +104,12 @@ async function apiErrorFrom(response: Response): Promise<P4pApiError> {
     body = undefined;
   }
   const { code, message } = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+  // What the server says reaches the caller's logs: hidden characters there are escaped.
   if (typeof code === 'string' && typeof message === 'string') {
-    return new P4pApiError(response.status, code, message, retryAfterMs);
+    return new P4pApiError(response.status, escapeHidden(code), escapeHidden(message), retryAfterMs);
   }
   const location = response.headers.get('location');
-  const detail = location !== null ? `; Location: ${location}` : text.trim() === '' ? '' : `: ${text.trim().slice(0, MAX_EXCERPT_CHARS)}`;
+  const detail = location !== null ? `; Location: ${location}` : text.trim() === '' ? '' : `: ${escapeHidden(text.trim().slice(0, MAX_EXCERPT_CHARS))}`;
   return new P4pApiError(
     response.status,
     `http_${response.status}`,
