@@ -169,6 +169,14 @@ describe('createPullHandler answers', () => {
   const get = (query: string, init?: RequestInit) => fetch(`${origin}/profile?${query}`, init);
   const token = network.buildLivefyreToken();
 
+  it('refuses at creation an option of the wrong type or an unknown one, instead of a 500 on every pull', () => {
+    const getProfile = (): null => null;
+    assert.throws(() => createPullHandler({ network, getProfile, userId: 'id' } as never), /^TypeError: createPullHandler: userId must be a function, got string$/);
+    assert.throws(() => createPullHandler({ network, getProfile, devChecks: 'false' } as never), /devChecks must be a boolean, got string/);
+    assert.throws(() => createPullHandler({ network, getProfile, userid: () => 'x' } as never), /"userid" is not an option; the options are network, getProfile, userId, devChecks, warn, onError/);
+    assert.throws(() => (createPullHandler as (options?: unknown) => unknown)(), /createPullHandler needs \{ network/);
+  });
+
   it('403 with no body without a valid system token of the network', async () => {
     const tokens = [
       '',

@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ProfileInput } from '../profile/profile.js';
+import { quoteText } from '../quote-text.js';
 import { USER_ID_PATTERN, USER_ID_RULE } from '../tokens.js';
 import { profileDevCheck, type Warn } from './profile-dev-check.js';
 
@@ -44,13 +45,25 @@ export interface PullHandlerOptions<Req extends IncomingMessage = IncomingMessag
 /** A Node request handler: `http.createServer(handler)`, `app.get(path, handler)` in Express. */
 export type PullHandler<Req extends IncomingMessage = IncomingMessage> = (req: Req, res: ServerResponse) => Promise<void>;
 
-/** @throws TypeError when `network` or `getProfile` is missing. */
+const HANDLER_OPTIONS: Record<string, 'function' | 'boolean'> = { userId: 'function', devChecks: 'boolean', warn: 'function', onError: 'function' };
+
+/**
+ * @throws TypeError when `network` or `getProfile` is missing, an option has
+ * the wrong type (a wrong one would fail every pull later, with a 500), or an
+ * option is unknown (a misspelt one would be ignored).
+ */
 export function createPullHandler<Req extends IncomingMessage = IncomingMessage>(
   options: PullHandlerOptions<Req>,
 ): PullHandler<Req> {
-  const { network, getProfile } = options;
+  const { network, getProfile } = options ?? {};
   if (typeof network?.validateLivefyreToken !== 'function' || typeof getProfile !== 'function') {
     throw new TypeError('createPullHandler needs { network: new Network({ name, key }), getProfile: (userId) => profile }');
+  }
+  for (const [name, value] of Object.entries(options)) {
+    if (name === 'network' || name === 'getProfile') continue;
+    const type = HANDLER_OPTIONS[name];
+    if (type === undefined) throw new TypeError(`createPullHandler: ${quoteText(name, 40)} is not an option; the options are network, getProfile, ${Object.keys(HANDLER_OPTIONS).join(', ')}`);
+    if (value !== undefined && typeof value !== type) throw new TypeError(`createPullHandler: ${name} must be a ${type}, got ${typeof value}`);
   }
   const userIdOf = options.userId ?? ((req: Req) => queryOf(req)?.get('id'));
   const devChecks = options.devChecks ?? process.env.NODE_ENV !== 'production';
