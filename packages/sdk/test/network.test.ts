@@ -243,17 +243,14 @@ describe('Network retries (against a scripted HTTP server)', () => {
     assert.match(error.message, /without a p4p error body: x{200}; check the url option$/);
   });
 
-  it('syncUsers has one time budget for all its chunks', async () => {
-    // The first chunk is answered after 1 s, the second gets 503s.
-    const server = await scripted((response, index) => {
-      if (index === 0) setTimeout(() => response.writeHead(200).end('{"status":"ok"}'), 1_000);
-      else p4pError(response, 503, 'store_unavailable', { 'retry-after': '0' });
-    });
-    const retry = { ...FAST_RETRY, totalTimeoutMs: 1_800, attemptTimeoutMs: 1_500 };
+  it('syncUsers has one budget for all its chunks: none starts with less than an attempt\'s floor left, and it says how many ids were recorded', async () => {
+    const server = await scripted((response) => setTimeout(() => response.writeHead(200).end('{"status":"ok"}'), 1_300));
+    const retry = { ...FAST_RETRY, totalTimeoutMs: 2_000, attemptTimeoutMs: 1_900 };
     const ids = Array.from({ length: MAX_BULK_USER_IDS + 1 }, (_, i) => `u${i}`);
     const error = await rejection(new Network({ name: NAME, key: KEY, url: server.url, retry }).syncUsers(ids));
-    assert.ok(error instanceof P4pApiError);
-    assert.equal(server.received.length, 2, 'with 0.8 s of the budget left, no second attempt for the second chunk');
+    assert.ok(error instanceof P4pNetworkError, String(error));
+    assert.equal(error.message, `syncUsers used up its 2000 ms budget after p4p recorded ${MAX_BULK_USER_IDS} of ${MAX_BULK_USER_IDS + 1} ids; call it again (ids pinged twice cost at most one more pull)`);
+    assert.equal(server.received.length, 1, 'the second chunk was never sent');
   });
 
   it('an aborted signal ends the call during a wait, with the signal reason', async () => {

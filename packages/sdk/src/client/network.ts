@@ -3,7 +3,7 @@
  * Livefyre libraries' `Network` class (spec section 8): tokens, the ping, the
  * bulk ping and the registration of the pull URL.
  */
-import { P4pApiError, P4pInputError } from '../errors.js';
+import { P4pApiError, P4pInputError, P4pNetworkError } from '../errors.js';
 import { checkTemplateShape } from '../pull-template.js';
 import { quoteText } from '../quote-text.js';
 import {
@@ -15,7 +15,7 @@ import {
   readValidToken,
   SYSTEM_USER_ID,
 } from '../tokens.js';
-import { retryPolicyFrom, type RetryPolicy } from './retry-policy.js';
+import { attemptFloorMs, retryPolicyFrom, type RetryPolicy } from './retry-policy.js';
 import { sendWithRetry, type SendOptions, type SentAnswer } from './send-with-retry.js';
 
 /** Most user ids p4p takes in one bulk ping; {@link Network.syncUsers} splits longer lists. */
@@ -129,6 +129,12 @@ export class Network {
     const send = { ...sendOptionsFrom(options), deadline: Date.now() + this.#retry.totalTimeoutMs };
     const unique = [...new Set(userIds)];
     for (let start = 0; start < unique.length; start += MAX_BULK_USER_IDS) {
+      // A chunk started with less than an attempt's floor left would time out and be blamed on the network.
+      if (send.deadline - Date.now() < attemptFloorMs(this.#retry)) {
+        throw new P4pNetworkError(
+          `syncUsers used up its ${this.#retry.totalTimeoutMs} ms budget after p4p recorded ${start} of ${unique.length} ids; call it again (ids pinged twice cost at most one more pull)`,
+        );
+      }
       const body = JSON.stringify({ user_ids: unique.slice(start, start + MAX_BULK_USER_IDS) });
       checkPingAnswer(await this.#post('/api/v3.0/users/refresh', body, 200, send));
     }
