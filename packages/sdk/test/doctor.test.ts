@@ -238,7 +238,8 @@ describe('testPullEndpoint', () => {
     assert.match(DEFAULT_DOCTOR_USER_AGENT, /^p4p\/\d+\.\d+\.\d+/);
     await doctor(template, { userAgent: 'p4p/9.8.7' });
     assert.equal(lastHeaders.get(template)?.['user-agent'], 'p4p/9.8.7');
-    await assert.rejects(doctor(template, { userAgent: 'p4p/1\r\nx: y' }), /userAgent must be/);
+    await assert.rejects(doctor(template, { userAgent: 'p4p/1\r\nx: y' }), /userAgent must be .*got "p4p\/1\\r\\nx: y"$/);
+    await assert.rejects(doctor(template, { ca: 123 } as never), /ca must be PEM certificates as a string or a Buffer, got number/);
   });
 
   test('a profile that is not valid UTF-8 fails: p4p refuses it', async () => {

@@ -175,6 +175,7 @@ describe('createPullHandler answers', () => {
     assert.throws(() => createPullHandler({ network, getProfile, devChecks: 'false' } as never), /devChecks must be a boolean, got string/);
     assert.throws(() => createPullHandler({ network, getProfile, userid: () => 'x' } as never), /"userid" is not an option; the options are network, getProfile, userId, devChecks, warn, onError/);
     assert.throws(() => (createPullHandler as (options?: unknown) => unknown)(), /createPullHandler needs \{ network/);
+    assert.throws(() => createFastifyPullHandler({ network, getProfile, userId: 'id' } as never), /createPullHandler: userId must be a function, got string/);
   });
 
   it('403 with no body without a valid system token of the network', async () => {

@@ -1,7 +1,9 @@
+import { Buffer } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { P4pInputError } from '../errors.js';
 import { checkTemplateShape } from '../pull-template.js';
+import { quoteText } from '../quote-text.js';
 import { assertKey, assertNetworkName, assertUserId, buildSystemToken } from '../tokens.js';
 import { judgeAll } from './doctor-checks.js';
 import {
@@ -63,7 +65,7 @@ export async function testPullEndpoint(options: TestPullEndpointOptions): Promis
     timeoutMs: integerOption('timeoutMs', options.timeoutMs, DEFAULT_DOCTOR_TIMEOUT_MS, MAX_TIMEOUT_MS),
     maxBodyBytes: integerOption('maxBodyBytes', options.maxBodyBytes, DEFAULT_DOCTOR_MAX_BODY_BYTES, MAX_BODY_BYTES_LIMIT),
     userAgent: userAgentOption(options.userAgent),
-    ...(options.ca === undefined ? {} : { ca: options.ca }),
+    ...(options.ca === undefined ? {} : { ca: caOption(options.ca) }),
   };
   const pullWith = (token: string): Promise<ProbeResult> =>
     probeRequest(new URL(buildPullUrl(template, userId, token)), probe);
@@ -102,9 +104,14 @@ function integerOption(name: string, value: unknown, fallback: number, max: numb
 function userAgentOption(value: unknown): string {
   if (value === undefined) return DEFAULT_DOCTOR_USER_AGENT;
   if (typeof value !== 'string' || !USER_AGENT_PATTERN.test(value)) {
-    throw new P4pInputError(`userAgent must be 1 to 200 printable ASCII characters, e.g. p4p/0.1.0, got ${JSON.stringify(value)}`);
+    throw new P4pInputError(`userAgent must be 1 to 200 printable ASCII characters, e.g. p4p/0.1.0, got ${typeof value === 'string' ? quoteText(value, 80) : typeof value}`);
   }
   return value;
+}
+
+function caOption(value: unknown): string | Buffer {
+  if (typeof value === 'string' || Buffer.isBuffer(value)) return value;
+  throw new P4pInputError(`ca must be PEM certificates as a string or a Buffer, got ${typeof value}`);
 }
 
 /** A random key that is not `key`. */

@@ -34,8 +34,9 @@ export function createFastifyPullHandler<Req extends FastifyLikeRequest>(
   const handler = createPullHandler({
     ...rest,
     getProfile: (id, raw) => getProfile(id, fastifyRequestOf(raw)),
-    ...(userId === undefined ? {} : { userId: (raw: IncomingMessage) => userId(fastifyRequestOf(raw)) }),
-    ...(onError === undefined ? {} : { onError: (error: unknown, raw: IncomingMessage) => onError(error, fastifyRequestOf(raw)) }),
+    // Only functions are wrapped: anything else goes through as it is, for createPullHandler to refuse.
+    ...(typeof userId !== 'function' ? { userId } : { userId: (raw: IncomingMessage) => userId(fastifyRequestOf(raw)) }),
+    ...(typeof onError !== 'function' ? { onError } : { onError: (error: unknown, raw: IncomingMessage) => onError(error, fastifyRequestOf(raw)) }),
   });
   return async (request, reply) => {
     reply.hijack();
