@@ -240,6 +240,7 @@ describe('testPullEndpoint', () => {
     assert.equal(lastHeaders.get(template)?.['user-agent'], 'p4p/9.8.7');
     await assert.rejects(doctor(template, { userAgent: 'p4p/1\r\nx: y' }), /userAgent must be .*got "p4p\/1\\r\\nx: y"$/);
     await assert.rejects(doctor(template, { ca: 123 } as never), /ca must be PEM certificates as a string or a Buffer, got number/);
+    await assert.rejects(doctor(template, { timeout: 5 } as never), /"timeout" is not a testPullEndpoint option; the options are template, network, key, userId, timeoutMs, maxBodyBytes, ca, userAgent/);
   });
 
   test('a profile that is not valid UTF-8 fails: p4p refuses it', async () => {

@@ -55,6 +55,10 @@ const MAX_BODY_BYTES_LIMIT = 64 * 1024 * 1024;
  * endpoint's own failures are never thrown, they are in the report.
  */
 export async function testPullEndpoint(options: TestPullEndpointOptions): Promise<DoctorReport> {
+  if (options === null || typeof options !== 'object') throw new P4pInputError('testPullEndpoint needs { template, network, key, userId }');
+  // A misspelt option (timeout for timeoutMs) would otherwise be dropped without a word.
+  const unknown = Object.keys(options).find((option) => !DOCTOR_OPTIONS.includes(option));
+  if (unknown !== undefined) throw new P4pInputError(`${quoteText(unknown, 40)} is not a testPullEndpoint option; the options are ${DOCTOR_OPTIONS.join(', ')}`);
   const { template, network, key, userId } = options;
   const shape = checkTemplateShape(template, 'template');
   if (!shape.ok) throw new P4pInputError(shape.message);
@@ -92,6 +96,8 @@ export async function testPullEndpoint(options: TestPullEndpointOptions): Promis
     checks,
   };
 }
+
+const DOCTOR_OPTIONS: readonly string[] = ['template', 'network', 'key', 'userId', 'timeoutMs', 'maxBodyBytes', 'ca', 'userAgent'];
 
 function integerOption(name: string, value: unknown, fallback: number, max: number): number {
   if (value === undefined) return fallback;
