@@ -246,6 +246,7 @@ export class SqliteWrites {
     const { networkId, userId, leaseId } = lease;
     const { attempt, newVersion, retryAt } = completion;
     const profile = newVersion === null ? null : JSON.stringify(newVersion.profile);
+    const message = storableText(attempt.message);
     const updated = this.sql.complete.run({
       networkId,
       userId,
@@ -255,7 +256,7 @@ export class SqliteWrites {
       gaveUp: completion.gaveUp ? 1 : 0,
       succeeded: attempt.outcome === 'ok' || attempt.outcome === 'unchanged' ? 1 : 0,
       outcome: attempt.outcome,
-      message: storableText(attempt.message),
+      message,
       profile,
     });
     if (updated.changes === 0) return false;
@@ -266,7 +267,7 @@ export class SqliteWrites {
       outcome: attempt.outcome,
       httpStatus: attempt.httpStatus,
       durationMs: attempt.durationMs,
-      message: storableText(attempt.message),
+      message,
       warnings: JSON.stringify(attempt.warnings),
       responseExcerpt: storableText(attempt.responseExcerpt),
     });
