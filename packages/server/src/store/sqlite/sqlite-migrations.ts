@@ -66,14 +66,54 @@ const MIGRATIONS: readonly string[] = [
   /* 2 */ `
   ALTER TABLE users ADD COLUMN queued_at INTEGER;
   `,
+  /*
+   * 3: a user's attempts and versions are chained from the users row instead
+   * of indexed by user. With a million users, each per-user index put every
+   * pull on two more scattered pages (docs/benchmarks.md, row 9); the chain
+   * pointers live in the users row, which every pull writes anyway.
+   */ `
+  ALTER TABLE users ADD COLUMN last_attempt_id INTEGER;
+  ALTER TABLE users ADD COLUMN kept_attempts INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE users ADD COLUMN last_version_seq INTEGER;
+
+  ALTER TABLE pull_attempts ADD COLUMN previous_id INTEGER;
+  UPDATE pull_attempts SET previous_id = (
+    SELECT MAX(p.id) FROM pull_attempts p
+    WHERE p.network_id = pull_attempts.network_id AND p.user_id = pull_attempts.user_id AND p.id < pull_attempts.id);
+  UPDATE users SET
+    last_attempt_id = (SELECT MAX(p.id) FROM pull_attempts p WHERE p.network_id = users.network_id AND p.user_id = users.user_id),
+    kept_attempts = (SELECT COUNT(*) FROM pull_attempts p WHERE p.network_id = users.network_id AND p.user_id = users.user_id),
+    last_version_seq = (SELECT MAX(v.seq) FROM profile_versions v WHERE v.network_id = users.network_id AND v.user_id = users.user_id);
+  DROP INDEX pull_attempts_by_user;
+
+  -- A UNIQUE constraint's index cannot be dropped: the table is rebuilt without it.
+  CREATE TABLE chained_versions (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    network_id INTEGER NOT NULL,
+    user_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    profile TEXT NOT NULL,
+    changed TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    previous_seq INTEGER
+  );
+  INSERT INTO chained_versions (seq, network_id, user_id, version, profile, changed, created_at, previous_seq)
+    SELECT seq, network_id, user_id, version, profile, changed, created_at, (
+      SELECT p.seq FROM profile_versions p
+      WHERE p.network_id = v.network_id AND p.user_id = v.user_id AND p.version = v.version - 1)
+    FROM profile_versions v ORDER BY seq;
+  DROP TABLE profile_versions;
+  ALTER TABLE chained_versions RENAME TO profile_versions;
+  `,
 ];
 
-export function migrate(db: Database.Database): void {
+/** Applies the migrations not yet applied, up to `through` (all of them unless a test asks for an older schema). */
+export function migrate(db: Database.Database, through = MIGRATIONS.length): void {
   const version = (): number => db.pragma('user_version', { simple: true }) as number;
   if (version() > MIGRATIONS.length) {
     throw new Error(`the database schema is version ${version()}, newer than this p4p knows (${MIGRATIONS.length}); upgrade p4p`);
   }
-  for (let index = version(); index < MIGRATIONS.length; index += 1) {
+  for (let index = version(); index < through; index += 1) {
     db.transaction(() => {
       // Read again under the write lock: another process may have just applied it.
       if (version() > index) return;

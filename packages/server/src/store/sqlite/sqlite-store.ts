@@ -80,11 +80,24 @@ export class SqliteStore implements Store {
         FROM networks n WHERE n.pull_url_template IS NOT NULL AND n.id NOT IN (SELECT value FROM json_each(@skip))`),
       nextLeaseEnd: db.prepare<[number], { at: number | null }>(NEXT_LEASE_END),
       user: db.prepare<[number, string], DbUser>('SELECT * FROM users WHERE network_id = ? AND user_id = ?'),
+      // Walks the user's chain of attempts (migration 3), newest first.
       attempts: db.prepare<[number, string, number], DbAttempt>(`
-        SELECT * FROM pull_attempts WHERE network_id = ? AND user_id = ? ORDER BY id DESC LIMIT ?`),
-      versions: db.prepare<[number, string, number, number], DbVersion>(`
-        SELECT version, profile, changed, created_at FROM profile_versions
-        WHERE network_id = ? AND user_id = ? AND version < ? ORDER BY version DESC LIMIT ?`),
+        WITH RECURSIVE chain(n, id) AS (
+          SELECT 1, last_attempt_id FROM users WHERE network_id = ? AND user_id = ?
+          UNION ALL
+          SELECT n + 1, previous_id FROM chain JOIN pull_attempts a ON a.id = chain.id WHERE n < ?)
+        SELECT a.* FROM chain JOIN pull_attempts a ON a.id = chain.id ORDER BY chain.n`),
+      // Walks the user's chain of versions (each one less than the last) down to the page asked for.
+      versions: db.prepare<{ networkId: number; userId: string; before: number; limit: number }, DbVersion>(`
+        WITH RECURSIVE page(head, below) AS (
+          SELECT last_version_seq, MIN(@before, version + 1) FROM users WHERE network_id = @networkId AND user_id = @userId),
+        chain(seq, previous_seq, version) AS (
+          SELECT v.seq, v.previous_seq, v.version FROM page JOIN profile_versions v ON v.seq = page.head
+          UNION ALL
+          SELECT v.seq, v.previous_seq, v.version FROM chain JOIN profile_versions v ON v.seq = chain.previous_seq
+          WHERE chain.version > (SELECT below FROM page) - @limit)
+        SELECT v.version, v.profile, v.changed, v.created_at FROM chain JOIN profile_versions v ON v.seq = chain.seq
+        WHERE chain.version < (SELECT below FROM page) ORDER BY chain.version DESC LIMIT @limit`),
     };
   }
 
@@ -189,7 +202,7 @@ export class SqliteStore implements Store {
     userId: string,
     { limit, beforeVersion }: { limit: number; beforeVersion?: number },
   ): Promise<ProfileVersion[]> {
-    return this.sql.versions.all(networkId, userId, beforeVersion ?? Number.MAX_SAFE_INTEGER, limit).map((row) => ({
+    return this.sql.versions.all({ networkId, userId, before: beforeVersion ?? Number.MAX_SAFE_INTEGER, limit }).map((row) => ({
       version: row.version,
       profile: JSON.parse(row.profile) as Profile,
       changed: JSON.parse(row.changed) as string[],

@@ -15,6 +15,14 @@ export interface LeaseRef {
   currentVersion: number;
 }
 
+/** A leased user's row and the heads of its history chains (migration 3). */
+interface LeasedUser {
+  rowid: number;
+  last_attempt_id: number | null;
+  kept_attempts: number;
+  last_version_seq: number | null;
+}
+
 /**
  * Every write of the SQLite store, as data (so that it can be posted to the
  * writer thread) and its result.
@@ -124,10 +132,31 @@ export class SqliteWrites {
         UPDATE users SET state = 'in_flight', lease_id = @leaseId, lease_until = @leaseUntil,
           attempts = attempts + 1, dirty = 0
         WHERE network_id = @networkId AND user_id = @userId`),
-      // The whole end-of-pull transition, applied only while the lease is still ours.
+      // The user's history chain heads, found only while the lease is still ours.
+      leasedUser: db.prepare<[number, string, string], LeasedUser>(`
+        SELECT rowid, last_attempt_id, kept_attempts, last_version_seq FROM users
+        WHERE network_id = ? AND user_id = ? AND lease_id = ?`),
+      insertAttempt: db.prepare<{
+        networkId: number; userId: string; previousId: number | null; at: number; outcome: PullOutcome; httpStatus: number | null;
+        durationMs: number; message: string | null; warnings: string; responseExcerpt: string | null;
+      }>(`
+        INSERT INTO pull_attempts (network_id, user_id, previous_id, at, outcome, http_status, duration_ms, message, warnings, response_excerpt)
+        VALUES (@networkId, @userId, @previousId, @at, @outcome, @httpStatus, @durationMs, @message, @warnings, @responseExcerpt)`),
+      // Deletes the attempt (keep + 1) links down the chain from the newest.
+      trimAttempts: db.prepare<{ newestId: number; keep: number }>(`
+        DELETE FROM pull_attempts WHERE id = (
+          WITH RECURSIVE chain(n, id) AS (
+            SELECT 1, @newestId
+            UNION ALL
+            SELECT n + 1, previous_id FROM chain JOIN pull_attempts a ON a.id = chain.id WHERE n <= @keep)
+          SELECT id FROM chain WHERE n = @keep + 1)`),
+      insertVersion: db.prepare<[number, string, number, string, string, number, number | null]>(`
+        INSERT INTO profile_versions (network_id, user_id, version, profile, changed, created_at, previous_seq)
+        VALUES (?, ?, ?, ?, ?, ?, ?)`),
+      // The whole end-of-pull transition of the users row.
       complete: db.prepare<{
-        networkId: number; userId: string; leaseId: string; now: number; retryAt: number | null; gaveUp: number;
-        succeeded: number; outcome: PullOutcome; message: string | null; profile: string | null;
+        rowid: number; now: number; retryAt: number | null; gaveUp: number; succeeded: number; outcome: PullOutcome;
+        message: string | null; profile: string | null; attemptId: number; keptAttempts: number; versionSeq: number | null;
       }>(`
         UPDATE users SET
           state = CASE WHEN @retryAt IS NOT NULL THEN 'retrying' WHEN @gaveUp = 1 THEN 'failed'
@@ -139,22 +168,10 @@ export class SqliteWrites {
           last_pull_at = @now, last_outcome = @outcome, last_message = @message,
           profile = COALESCE(@profile, profile),
           version = version + (@profile IS NOT NULL),
-          updated_at = CASE WHEN @profile IS NOT NULL THEN @now ELSE updated_at END
-        WHERE network_id = @networkId AND user_id = @userId AND lease_id = @leaseId`),
-      insertAttempt: db.prepare<{
-        networkId: number; userId: string; at: number; outcome: PullOutcome; httpStatus: number | null;
-        durationMs: number; message: string | null; warnings: string; responseExcerpt: string | null;
-      }>(`
-        INSERT INTO pull_attempts (network_id, user_id, at, outcome, http_status, duration_ms, message, warnings, response_excerpt)
-        VALUES (@networkId, @userId, @at, @outcome, @httpStatus, @durationMs, @message, @warnings, @responseExcerpt)`),
-      // Deletes the (keep + 1)th newest attempt of the user and every older one.
-      trimAttempts: db.prepare<{ networkId: number; userId: string; keep: number }>(`
-        DELETE FROM pull_attempts WHERE network_id = @networkId AND user_id = @userId AND id <= (
-          SELECT id FROM pull_attempts WHERE network_id = @networkId AND user_id = @userId
-          ORDER BY id DESC LIMIT 1 OFFSET @keep)`),
-      insertVersion: db.prepare<[number, string, number, string, string, number]>(`
-        INSERT INTO profile_versions (network_id, user_id, version, profile, changed, created_at)
-        VALUES (?, ?, ?, ?, ?, ?)`),
+          updated_at = CASE WHEN @profile IS NOT NULL THEN @now ELSE updated_at END,
+          last_attempt_id = @attemptId, kept_attempts = @keptAttempts,
+          last_version_seq = COALESCE(@versionSeq, last_version_seq)
+        WHERE rowid = @rowid`),
       releaseLease: db.prepare<[number, number, string]>(`
         UPDATE users SET state = 'waiting', due_at = ?, attempts = MAX(attempts - ?, 0), lease_id = NULL, lease_until = NULL
         WHERE lease_id = ? AND state = 'in_flight'`),
@@ -244,13 +261,42 @@ export class SqliteWrites {
 
   private completePull({ lease, completion, now }: WriteRequests['completePull']): boolean {
     const { networkId, userId, leaseId } = lease;
+    const user = this.sql.leasedUser.get(networkId, userId, leaseId);
+    if (user === undefined) return false;
     const { attempt, newVersion, retryAt } = completion;
     const profile = newVersion === null ? null : JSON.stringify(newVersion.profile);
     const message = storableText(attempt.message);
-    const updated = this.sql.complete.run({
-      networkId,
-      userId,
-      leaseId,
+    const attemptId = Number(
+      this.sql.insertAttempt.run({
+        networkId,
+        userId,
+        previousId: user.last_attempt_id,
+        at: attempt.at,
+        outcome: attempt.outcome,
+        httpStatus: attempt.httpStatus,
+        durationMs: attempt.durationMs,
+        message,
+        warnings: JSON.stringify(attempt.warnings),
+        responseExcerpt: storableText(attempt.responseExcerpt),
+      }).lastInsertRowid,
+    );
+    if (user.kept_attempts >= ATTEMPTS_KEPT_PER_USER) this.sql.trimAttempts.run({ newestId: attemptId, keep: ATTEMPTS_KEPT_PER_USER });
+    const versionSeq =
+      newVersion === null || profile === null
+        ? null
+        : Number(
+            this.sql.insertVersion.run(
+              networkId,
+              userId,
+              lease.currentVersion + 1,
+              profile,
+              JSON.stringify(newVersion.changed),
+              now,
+              user.last_version_seq,
+            ).lastInsertRowid,
+          );
+    this.sql.complete.run({
+      rowid: user.rowid,
       now,
       retryAt,
       gaveUp: completion.gaveUp ? 1 : 0,
@@ -258,30 +304,10 @@ export class SqliteWrites {
       outcome: attempt.outcome,
       message,
       profile,
+      attemptId,
+      keptAttempts: Math.min(user.kept_attempts + 1, ATTEMPTS_KEPT_PER_USER),
+      versionSeq,
     });
-    if (updated.changes === 0) return false;
-    this.sql.insertAttempt.run({
-      networkId,
-      userId,
-      at: attempt.at,
-      outcome: attempt.outcome,
-      httpStatus: attempt.httpStatus,
-      durationMs: attempt.durationMs,
-      message,
-      warnings: JSON.stringify(attempt.warnings),
-      responseExcerpt: storableText(attempt.responseExcerpt),
-    });
-    this.sql.trimAttempts.run({ networkId, userId, keep: ATTEMPTS_KEPT_PER_USER });
-    if (newVersion !== null && profile !== null) {
-      this.sql.insertVersion.run(
-        networkId,
-        userId,
-        lease.currentVersion + 1,
-        profile,
-        JSON.stringify(newVersion.changed),
-        now,
-      );
-    }
     return true;
   }
 
