@@ -100,7 +100,8 @@ const MIGRATIONS: readonly string[] = [
   INSERT INTO chained_versions (seq, network_id, user_id, version, profile, changed, created_at, previous_seq)
     SELECT seq, network_id, user_id, version, profile, changed, created_at, (
       SELECT p.seq FROM profile_versions p
-      WHERE p.network_id = v.network_id AND p.user_id = v.user_id AND p.version = v.version - 1)
+      WHERE p.network_id = v.network_id AND p.user_id = v.user_id AND p.version < v.version
+      ORDER BY p.version DESC LIMIT 1)
     FROM profile_versions v ORDER BY seq;
   DROP TABLE profile_versions;
   ALTER TABLE chained_versions RENAME TO profile_versions;
