@@ -745,18 +745,24 @@ export function storeConformance(name: string, openStore: OpenStore, { skip = fa
         assert.equal((await store.listVersions(network.id, 'ada', { limit: 10 })).length, 1);
       });
 
-      test('listVersions pages back with beforeVersion and limit', async () => {
+      test('listVersions pages back with beforeVersion and limit, through pulls that stored no version and other users\' versions', async () => {
         const network = await pullableNetwork();
         let now = T0;
         for (let v = 1; v <= 5; v += 1) {
-          await store.recordPings(network.id, ['ada'], now);
-          const claimed = await claimOnly('ada', now);
-          assert.equal(await complete(claimed, now + 1, { newProfile: profile('ada', `Ada ${v}`), changed: ['display_name'] }), true);
+          await store.recordPings(network.id, ['ada', 'bob'], now);
+          for (const claimed of await claim(now)) {
+            const name = claimed.userId === 'ada' ? `Ada ${v}` : `Bob ${v}`;
+            assert.equal(await complete(claimed, now + 1, { newProfile: profile(claimed.userId, name), changed: ['display_name'] }), true);
+          }
+          await store.recordPings(network.id, ['ada'], now + 50);
+          assert.equal(await complete(await claimOnly('ada', now + 50), now + 51, { outcome: 'unchanged' }), true);
           now += 100;
         }
         const versionsOf = async (options: { limit: number; beforeVersion?: number }) =>
           (await store.listVersions(network.id, 'ada', options)).map((entry) => entry.version);
         assert.deepEqual(await versionsOf({ limit: 2 }), [5, 4]);
+        assert.deepEqual(await versionsOf({ limit: 2, beforeVersion: 100 }), [5, 4]);
+        assert.deepEqual(await versionsOf({ limit: 10, beforeVersion: 4 }), [3, 2, 1]);
         assert.deepEqual(await versionsOf({ limit: 2, beforeVersion: 4 }), [3, 2]);
         assert.deepEqual(await versionsOf({ limit: 2, beforeVersion: 2 }), [1]);
         assert.deepEqual(await versionsOf({ limit: 2, beforeVersion: 1 }), []);
