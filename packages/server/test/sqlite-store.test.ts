@@ -41,12 +41,18 @@ test('a schema 2 database keeps every attempt and version through migration 3, a
       INSERT INTO users (network_id, user_id, state, version, profile, updated_at)
         VALUES (1, 'ada', 'idle', 3, '{"id":"ada","display_name":"Ada 3"}', ${T0 + 3}),
                (1, 'bob', 'idle', 1, '{"id":"bob","display_name":"Bob 1"}', ${T0 + 2}),
-               (1, 'cy', 'waiting', 0, NULL, NULL);
+               (1, 'cy', 'waiting', 0, NULL, NULL),
+               (1, 'eve', 'idle', 5, '{"id":"eve","display_name":"Eve 5"}', ${T0 + 5});
       INSERT INTO profile_versions (network_id, user_id, version, profile, changed, created_at) VALUES
         (1, 'ada', 1, '{"id":"ada","display_name":"Ada 1"}', '["display_name"]', ${T0 + 1}),
         (1, 'bob', 1, '{"id":"bob","display_name":"Bob 1"}', '["display_name"]', ${T0 + 2}),
         (1, 'ada', 2, '{"id":"ada","display_name":"Ada 2"}', '["display_name"]', ${T0 + 2}),
-        (1, 'ada', 3, '{"id":"ada","display_name":"Ada 3"}', '["display_name"]', ${T0 + 3});
+        (1, 'ada', 3, '{"id":"ada","display_name":"Ada 3"}', '["display_name"]', ${T0 + 3}),
+        -- Versions are consecutive as p4p writes them; a gap must not cut a page short all the same.
+        (1, 'eve', 5, '{"id":"eve","display_name":"Eve 5"}', '[]', ${T0 + 5}),
+        (1, 'eve', 1, '{"id":"eve","display_name":"Eve 1"}', '[]', ${T0 + 1}),
+        (1, 'eve', 3, '{"id":"eve","display_name":"Eve 3"}', '[]', ${T0 + 3}),
+        (1, 'eve', 2, '{"id":"eve","display_name":"Eve 2"}', '[]', ${T0 + 2});
       INSERT INTO pull_attempts (network_id, user_id, at, outcome, http_status, duration_ms, message) VALUES
         (1, 'ada', ${T0 + 1}, 'ok', 200, 5, 'ada 1'),
         (1, 'bob', ${T0 + 2}, 'ok', 200, 5, 'bob 1'),
@@ -66,6 +72,8 @@ test('a schema 2 database keeps every attempt and version through migration 3, a
       assert.deepEqual(await versionNames('ada', { limit: 1, beforeVersion: 3 }), ['2:Ada 2']);
       assert.deepEqual(await versionNames('bob', { limit: 10 }), ['1:Bob 1']);
       assert.deepEqual(await versionNames('cy', { limit: 10 }), []);
+      assert.deepEqual(await versionNames('eve', { limit: 3 }), ['5:Eve 5', '3:Eve 3', '2:Eve 2']);
+      assert.deepEqual(await versionNames('eve', { limit: 2, beforeVersion: 5 }), ['3:Eve 3', '2:Eve 2']);
       assert.deepEqual(await attemptMessages('ada'), ['ada 3', 'ada 2', 'ada 1']);
       assert.deepEqual(await attemptMessages('bob'), ['bob 1']);
       assert.deepEqual(await attemptMessages('cy'), []);

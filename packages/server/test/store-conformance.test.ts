@@ -762,6 +762,7 @@ export function storeConformance(name: string, openStore: OpenStore, { skip = fa
           (await store.listVersions(network.id, 'ada', options)).map((entry) => entry.version);
         assert.deepEqual(await versionsOf({ limit: 2 }), [5, 4]);
         assert.deepEqual(await versionsOf({ limit: 2, beforeVersion: 100 }), [5, 4]);
+        assert.deepEqual(await versionsOf({ limit: 1, beforeVersion: Number.MAX_SAFE_INTEGER }), [5], 'any whole number the API accepts');
         assert.deepEqual(await versionsOf({ limit: 10, beforeVersion: 4 }), [3, 2, 1]);
         assert.deepEqual(await versionsOf({ limit: 2, beforeVersion: 4 }), [3, 2]);
         assert.deepEqual(await versionsOf({ limit: 2, beforeVersion: 2 }), [1]);

@@ -470,7 +470,7 @@ export class PostgresStore implements Store {
   ): Promise<ProfileVersion[]> {
     const rows = await this.query<{ version: number; profile: Profile; changed: string[]; created_at: number }>(
       `SELECT version, profile, changed, created_at FROM profile_versions
-       WHERE network_id = $1 AND user_id = $2 AND version < $3 ORDER BY version DESC LIMIT $4`,
+       WHERE network_id = $1 AND user_id = $2 AND version < $3::bigint ORDER BY version DESC LIMIT $4`,
       [networkId, userId, beforeVersion ?? 2 ** 31 - 1, limit],
     );
     return rows.map((row) => ({ version: row.version, profile: row.profile, changed: row.changed, createdAt: row.created_at }));

@@ -70,7 +70,9 @@ const MIGRATIONS: readonly string[] = [
    * 3: a user's attempts and versions are chained from the users row instead
    * of indexed by user. With a million users, each per-user index put every
    * pull on two more scattered pages (docs/benchmarks.md, row 9); the chain
-   * pointers live in the users row, which every pull writes anyway.
+   * pointers live in the users row, which every pull writes anyway. Both
+   * tables keep AUTOINCREMENT: a trimmed attempt leaves the next one's
+   * previous_id dangling, and that id must never be given to another row.
    */ `
   ALTER TABLE users ADD COLUMN last_attempt_id INTEGER;
   ALTER TABLE users ADD COLUMN kept_attempts INTEGER NOT NULL DEFAULT 0;
@@ -83,7 +85,9 @@ const MIGRATIONS: readonly string[] = [
   UPDATE users SET
     last_attempt_id = (SELECT MAX(p.id) FROM pull_attempts p WHERE p.network_id = users.network_id AND p.user_id = users.user_id),
     kept_attempts = (SELECT COUNT(*) FROM pull_attempts p WHERE p.network_id = users.network_id AND p.user_id = users.user_id),
-    last_version_seq = (SELECT MAX(v.seq) FROM profile_versions v WHERE v.network_id = users.network_id AND v.user_id = users.user_id);
+    last_version_seq = (
+      SELECT v.seq FROM profile_versions v WHERE v.network_id = users.network_id AND v.user_id = users.user_id
+      ORDER BY v.version DESC LIMIT 1);
   DROP INDEX pull_attempts_by_user;
 
   -- A UNIQUE constraint's index cannot be dropped: the table is rebuilt without it.

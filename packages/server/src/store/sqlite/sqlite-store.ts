@@ -87,17 +87,17 @@ export class SqliteStore implements Store {
           UNION ALL
           SELECT n + 1, previous_id FROM chain JOIN pull_attempts a ON a.id = chain.id WHERE n < ?)
         SELECT a.* FROM chain JOIN pull_attempts a ON a.id = chain.id ORDER BY chain.n`),
-      // Walks the user's chain of versions (each one less than the last) down to the page asked for.
+      // Walks the user's chain of versions, newest first, until `limit` of them are below `before`.
       versions: db.prepare<{ networkId: number; userId: string; before: number; limit: number }, DbVersion>(`
-        WITH RECURSIVE page(head, below) AS (
-          SELECT last_version_seq, MIN(@before, version + 1) FROM users WHERE network_id = @networkId AND user_id = @userId),
-        chain(seq, previous_seq, version) AS (
-          SELECT v.seq, v.previous_seq, v.version FROM page JOIN profile_versions v ON v.seq = page.head
+        WITH RECURSIVE chain(seq, previous_seq, version, taken) AS (
+          SELECT v.seq, v.previous_seq, v.version, v.version < @before
+          FROM users u JOIN profile_versions v ON v.seq = u.last_version_seq
+          WHERE u.network_id = @networkId AND u.user_id = @userId
           UNION ALL
-          SELECT v.seq, v.previous_seq, v.version FROM chain JOIN profile_versions v ON v.seq = chain.previous_seq
-          WHERE chain.version > (SELECT below FROM page) - @limit)
+          SELECT v.seq, v.previous_seq, v.version, chain.taken + (v.version < @before)
+          FROM chain JOIN profile_versions v ON v.seq = chain.previous_seq WHERE chain.taken < @limit)
         SELECT v.version, v.profile, v.changed, v.created_at FROM chain JOIN profile_versions v ON v.seq = chain.seq
-        WHERE chain.version < (SELECT below FROM page) ORDER BY chain.version DESC LIMIT @limit`),
+        WHERE chain.version < @before ORDER BY chain.version DESC LIMIT @limit`),
     };
   }
 
@@ -171,7 +171,7 @@ export class SqliteStore implements Store {
   }
 
   async completePull(claim: ClaimedPull, completion: PullCompletion, now: number): Promise<boolean> {
-    const lease = { networkId: claim.network.id, userId: claim.userId, leaseId: claim.leaseId, currentVersion: claim.currentVersion };
+    const lease = { networkId: claim.network.id, userId: claim.userId, leaseId: claim.leaseId };
     return this.writer.send('completePull', { lease, completion, now });
   }
 

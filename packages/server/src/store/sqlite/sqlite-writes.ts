@@ -7,17 +7,17 @@ import { storableText } from '../store-rows.js';
 import type { WriteOptions } from './batched-writer.js';
 import { NEXT_LEASE_END, parseProfile, QUEUED, toNetwork, type DbNetwork } from './sqlite-rows.js';
 
-/** What completePull needs of a claim: the lease and the version it read. */
+/** What completePull needs of a claim: its lease. */
 export interface LeaseRef {
   networkId: number;
   userId: string;
   leaseId: string;
-  currentVersion: number;
 }
 
-/** A leased user's row and the heads of its history chains (migration 3). */
+/** A leased user's row: its version and the heads of its history chains (migration 3). */
 interface LeasedUser {
   rowid: number;
+  version: number;
   last_attempt_id: number | null;
   kept_attempts: number;
   last_version_seq: number | null;
@@ -134,7 +134,7 @@ export class SqliteWrites {
         WHERE network_id = @networkId AND user_id = @userId`),
       // The user's history chain heads, found only while the lease is still ours.
       leasedUser: db.prepare<[number, string, string], LeasedUser>(`
-        SELECT rowid, last_attempt_id, kept_attempts, last_version_seq FROM users
+        SELECT rowid, version, last_attempt_id, kept_attempts, last_version_seq FROM users
         WHERE network_id = ? AND user_id = ? AND lease_id = ?`),
       insertAttempt: db.prepare<{
         networkId: number; userId: string; previousId: number | null; at: number; outcome: PullOutcome; httpStatus: number | null;
@@ -288,7 +288,7 @@ export class SqliteWrites {
             this.sql.insertVersion.run(
               networkId,
               userId,
-              lease.currentVersion + 1,
+              user.version + 1,
               profile,
               JSON.stringify(newVersion.changed),
               now,
