@@ -4,6 +4,9 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { lockDataDir } from '../src/server/data-dir-lock.js';
+import { openConnection } from '../src/store/sqlite/sqlite-connection.js';
+import { migrate } from '../src/store/sqlite/sqlite-migrations.js';
 import { parseToken, verifyToken } from '../src/tokens/verify-token.js';
 import { buildSystemToken } from '../src/tokens/sign-token.js';
 import { PullEndpoint } from './support/pull-endpoint.js';
@@ -127,6 +130,40 @@ describe('p4p network list', () => {
     assert.match(plain.stdout, /^r\.fyre\.co\s.*previous key still verifies/m);
     const json = await runCli(['network', 'list', '--json', '--data', data]);
     assert.equal((JSON.parse(json.stdout) as Array<{ previous_key_verifies: boolean }>)[0]?.previous_key_verifies, true);
+  });
+});
+
+describe('a newer p4p next to an older serve', () => {
+  test('a command does not upgrade the file while a serve holds the directory, and upgrades it once none does', async () => {
+    const data = dataDirs.make();
+    const old = openConnection(data, 5000);
+    migrate(old, 2);
+    old.exec(`INSERT INTO networks (name, key, created_at, updated_at) VALUES ('old.fyre.co', 'key-old', 0, 0)`);
+    old.close();
+    const schemaVersion = (): number => {
+      const db = openConnection(data, 5000);
+      try {
+        return db.pragma('user_version', { simple: true }) as number;
+      } finally {
+        db.close();
+      }
+    };
+
+    // This process stands in for the older serve: it holds the directory as serve does.
+    const unlock = lockDataDir(data);
+    try {
+      const line = assertOneLineRefusal(await runCli(['network', 'list', '--data', data]), 'list under a serve');
+      assert.match(line, /schema is version 2, older than this p4p's \(\d+\); a p4p serve is using the directory/);
+      assert.match(line, /stop that serve, then start this version's p4p serve/);
+      assert.equal(schemaVersion(), 2, 'the file is left as the serve knows it');
+    } finally {
+      unlock();
+    }
+
+    const list = await runCli(['network', 'list', '--data', data]);
+    assert.equal(list.code, 0, list.stderr);
+    assert.match(list.stdout, /^old\.fyre\.co\s/m);
+    assert.ok(schemaVersion() > 2, 'upgraded once no serve holds the directory');
   });
 });
 

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { baseUrlFrom } from 'p4p-sdk';
+import { dataDirIsServed } from '../server/data-dir-lock.js';
 import { PostgresStore } from '../store/postgres/postgres-store.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { Network, Store } from '../store/store.js';
@@ -118,6 +119,9 @@ export function describeLocation(location: StoreLocation): string {
   return location.database === undefined ? location.data : safeDatabaseUrl(location.database);
 }
 
+const SERVED_UPGRADE_ADVICE =
+  "a p4p serve is using the directory and a command does not upgrade it under a serve: stop that serve, then start this version's p4p serve, which upgrades the file";
+
 /** What to add to a DataDirError so the user knows what to do. */
 export const DATA_DIR_HINT = 'pass --data a directory that p4p can read and write';
 
@@ -142,10 +146,12 @@ export async function withStore<T>(
     if (!create && !existsSync(data)) {
       throw new CliError(`no data directory ${data}; create a network first (p4p network create NAME), or pass --data or --database`);
     }
+    // A newer p4p's command must not migrate the file under an older serve that is using it.
+    const served = dataDirIsServed(data);
     try {
-      store = SqliteStore.open({ dataDir: data });
+      store = SqliteStore.open({ dataDir: data, ...(served ? { refuseUpgrade: SERVED_UPGRADE_ADVICE } : {}) });
     } catch (error) {
-      throw new CliError(`${(error as Error).message}; ${DATA_DIR_HINT}`, { cause: error });
+      throw new CliError(`${(error as Error).message}${served ? '' : `; ${DATA_DIR_HINT}`}`, { cause: error });
     }
   }
   try {

@@ -35,3 +35,14 @@ export function lockDataDir(dataDir: string): () => void {
     lock.close();
   };
 }
+
+/** Whether a `p4p serve` holds the data directory right now. */
+export function dataDirIsServed(dataDir: string): boolean {
+  try {
+    lockDataDir(dataDir)();
+    return false;
+  } catch (error) {
+    if (error instanceof DataDirLockedError) return true;
+    throw error;
+  }
+}

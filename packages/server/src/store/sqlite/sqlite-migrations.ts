@@ -112,6 +112,14 @@ const MIGRATIONS: readonly string[] = [
   `,
 ];
 
+/** Refuses a file on an older schema than this p4p's, saying `advice`, instead of migrating it. */
+export function requireCurrentSchema(db: Database.Database, advice: string): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version < MIGRATIONS.length) {
+    throw new Error(`the database schema is version ${version}, older than this p4p's (${MIGRATIONS.length}); ${advice}`);
+  }
+}
+
 /** Applies the migrations not yet applied, up to `through` (all of them unless a test asks for an older schema). */
 export function migrate(db: Database.Database, through = MIGRATIONS.length): void {
   const version = (): number => db.pragma('user_version', { simple: true }) as number;

@@ -16,7 +16,7 @@ import {
 import { NetworkCache } from '../network-cache.js';
 import { attemptFromRow, userRecordFromRow } from '../store-rows.js';
 import { CHECKPOINT_INTERVAL_MS, openConnection } from './sqlite-connection.js';
-import { migrate } from './sqlite-migrations.js';
+import { migrate, requireCurrentSchema } from './sqlite-migrations.js';
 import { NEXT_LEASE_END, parseProfile, QUEUED, toNetwork, type DbAttempt, type DbNetwork, type DbUser, type DbVersion } from './sqlite-rows.js';
 import { SqliteCheckpointer } from './sqlite-checkpointer.js';
 import { SqliteWriterThread } from './sqlite-writer-thread.js';
@@ -41,6 +41,12 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
   /** A pinged user not already queued becomes due this many ms later (see Store.recordPings). Default 0. */
   coalesceMs?: number;
+  /**
+   * When set, a file on an older schema is refused with this advice instead
+   * of migrated: the process that uses the file (a serve of the previous
+   * version) may not be able to read the new schema.
+   */
+  refuseUpgrade?: string;
 }
 
 /** The data directory or its database cannot be used. */
@@ -108,7 +114,8 @@ export class SqliteStore implements Store {
     try {
       makeDataDir(options.dataDir);
       db = openConnection(options.dataDir, busyTimeoutMs);
-      migrate(db);
+      if (options.refuseUpgrade === undefined) migrate(db);
+      else requireCurrentSchema(db, options.refuseUpgrade);
     } catch (error) {
       db?.close();
       throw new DataDirError(options.dataDir, error);
