@@ -146,9 +146,10 @@ export async function withStore<T>(
     if (!create && !existsSync(data)) {
       throw new CliError(`no data directory ${data}; create a network first (p4p network create NAME), or pass --data or --database`);
     }
-    // A newer p4p's command must not migrate the file under an older serve that is using it.
-    const served = dataDirIsServed(data);
+    let served = false;
     try {
+      // A newer p4p's command must not migrate the file under an older serve that is using it.
+      served = dataDirIsServed(data);
       store = SqliteStore.open({ dataDir: data, ...(served ? { refuseUpgrade: SERVED_UPGRADE_ADVICE } : {}) });
     } catch (error) {
       throw new CliError(`${(error as Error).message}${served ? '' : `; ${DATA_DIR_HINT}`}`, { cause: error });

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { makeDataDir } from '../store/sqlite/make-data-dir.js';
@@ -21,7 +22,23 @@ export class DataDirLockedError extends Error {
  */
 export function lockDataDir(dataDir: string): () => void {
   makeDataDir(dataDir);
-  const lock = new Database(join(dataDir, LOCK_FILE), { timeout: 0 });
+  return holdLock(dataDir, new Database(join(dataDir, LOCK_FILE), { timeout: 0 }));
+}
+
+/** Whether a `p4p serve` holds the data directory right now (one that never had a serve has no lock file, and none is made). */
+export function dataDirIsServed(dataDir: string): boolean {
+  const path = join(dataDir, LOCK_FILE);
+  if (!existsSync(path)) return false;
+  try {
+    holdLock(dataDir, new Database(path, { timeout: 0, fileMustExist: true }))();
+    return false;
+  } catch (error) {
+    if (error instanceof DataDirLockedError) return true;
+    throw error;
+  }
+}
+
+function holdLock(dataDir: string, lock: Database.Database): () => void {
   try {
     lock.exec('CREATE TABLE IF NOT EXISTS lock (held INTEGER)');
     lock.exec('BEGIN EXCLUSIVE');
@@ -36,13 +53,3 @@ export function lockDataDir(dataDir: string): () => void {
   };
 }
 
-/** Whether a `p4p serve` holds the data directory right now. */
-export function dataDirIsServed(dataDir: string): boolean {
-  try {
-    lockDataDir(dataDir)();
-    return false;
-  } catch (error) {
-    if (error instanceof DataDirLockedError) return true;
-    throw error;
-  }
-}
