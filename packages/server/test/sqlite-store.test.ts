@@ -129,3 +129,21 @@ test(`a user's attempts past the ${ATTEMPTS_KEPT_PER_USER} kept are deleted from
     dir.remove();
   }
 });
+
+test('a file from a newer p4p is refused, whether or not this process may migrate', () => {
+  const dir = makeTempDir('p4p-sqlite-newer-');
+  try {
+    const db = openConnection(dir.path, 5000);
+    migrate(db);
+    db.pragma('user_version = 99');
+    db.close();
+    for (const refuseUpgrade of [undefined, 'stop the serve first']) {
+      assert.throws(
+        () => SqliteStore.open({ dataDir: dir.path, ...(refuseUpgrade === undefined ? {} : { refuseUpgrade }) }),
+        /cannot use the database in .*: the database schema is version 99, newer than this p4p knows \(\d+\); upgrade p4p$/,
+      );
+    }
+  } finally {
+    dir.remove();
+  }
+});

@@ -52,4 +52,3 @@ function holdLock(dataDir: string, lock: Database.Database): () => void {
     lock.close();
   };
 }
-

@@ -112,9 +112,22 @@ const MIGRATIONS: readonly string[] = [
   `,
 ];
 
-/** Refuses a file on an older schema than this p4p's, saying `advice`, instead of migrating it. */
+function schemaVersion(db: Database.Database): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+/** The schema version of `db`, refused when a newer p4p wrote it. */
+function knownSchemaVersion(db: Database.Database): number {
+  const version = schemaVersion(db);
+  if (version > MIGRATIONS.length) {
+    throw new Error(`the database schema is version ${version}, newer than this p4p knows (${MIGRATIONS.length}); upgrade p4p`);
+  }
+  return version;
+}
+
+/** Refuses a file on another schema than this p4p's, saying `advice` when it is older, instead of migrating it. */
 export function requireCurrentSchema(db: Database.Database, advice: string): void {
-  const version = db.pragma('user_version', { simple: true }) as number;
+  const version = knownSchemaVersion(db);
   if (version < MIGRATIONS.length) {
     throw new Error(`the database schema is version ${version}, older than this p4p's (${MIGRATIONS.length}); ${advice}`);
   }
@@ -122,14 +135,10 @@ export function requireCurrentSchema(db: Database.Database, advice: string): voi
 
 /** Applies the migrations not yet applied, up to `through` (all of them unless a test asks for an older schema). */
 export function migrate(db: Database.Database, through = MIGRATIONS.length): void {
-  const version = (): number => db.pragma('user_version', { simple: true }) as number;
-  if (version() > MIGRATIONS.length) {
-    throw new Error(`the database schema is version ${version()}, newer than this p4p knows (${MIGRATIONS.length}); upgrade p4p`);
-  }
-  for (let index = version(); index < through; index += 1) {
+  for (let index = knownSchemaVersion(db); index < through; index += 1) {
     db.transaction(() => {
       // Read again under the write lock: another process may have just applied it.
-      if (version() > index) return;
+      if (schemaVersion(db) > index) return;
       db.exec(MIGRATIONS[index]!);
       db.pragma(`user_version = ${index + 1}`);
     }).immediate();
