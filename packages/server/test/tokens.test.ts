@@ -8,6 +8,7 @@ import {
   HS256_HEADER_JSON,
   MAX_TOKEN_LENGTH,
 } from '../src/tokens/jwt-format.js';
+import { hmacSha256Base64url } from '../src/tokens/hmac-sha256.js';
 import { buildSystemToken, signToken } from '../src/tokens/sign-token.js';
 import { MAX_DISPLAY_NAME_LENGTH, SYSTEM_USER_ID, USER_ID_PATTERN, type TokenClaims } from '../src/tokens/token-claims.js';
 import {
@@ -214,6 +215,32 @@ describe('signToken and verifyToken', () => {
     const lastOff = good.signature.slice(0, -1) + (good.signature.endsWith('A') ? 'E' : 'A');
     assertFailure(verifyToken({ ...good, signature: lastOff }, options), 'token_invalid', /signature/);
     assert.equal(verifyToken(good, options).ok, true);
+  });
+});
+
+describe('the MAC verify computes', () => {
+  // Short, one block exactly, over a block (hashed first), non-ASCII, control and DEL bytes.
+  const keys = ['k', KEY, 'x'.repeat(64), 'y'.repeat(65), 'z'.repeat(200), 'clé-ü-鍵', '\u0001\u001f\u007f', '\u007f'.repeat(64)];
+  const messages = ['', 'a', `${HS256_HEADER_B64}.${b64(JSON.stringify(claims()))}`, 'é-ü-鍵-😀', 'm'.repeat(1000)];
+
+  it("is Node's HMAC-SHA256 for every kind of key and message", () => {
+    for (const key of keys) for (const message of messages) assert.equal(hmacSha256Base64url(key, message), hmac(message, key), `key ${JSON.stringify(key)}`);
+  });
+
+  it('keeps each key apart when calls alternate, and stays right past its cache of keys', () => {
+    const many = Array.from({ length: 600 }, (_, i) => `key-${i}`);
+    for (let round = 0; round < 2; round++) {
+      for (const [i, key] of many.entries()) assert.equal(hmacSha256Base64url(key, messages[i % messages.length]!), hmac(messages[i % messages.length]!, key));
+    }
+  });
+
+  it('verifies tokens signed with each kind of key, and only with that key', () => {
+    for (const [i, key] of keys.entries()) {
+      const token = rawToken(JSON.parse(HS256_HEADER_JSON), claims(), key);
+      const result = check(token, { keys: [key] });
+      assert.equal(result.ok, true, `key ${JSON.stringify(key)}`);
+      assertFailure(check(token, { keys: [keys[(i + 1) % keys.length]!] }), 'token_invalid', /signature does not match/);
+    }
   });
 });
 

@@ -26,16 +26,15 @@
  * - Base64url without padding only, and only the canonical spelling of the
  *   32-byte MAC, so a signed token cannot be re-spelled into a second valid one.
  * - An empty key never verifies anything (it would make tokens forgeable).
- * - Keys are cached as KeyObjects; verify does one JSON.parse (of the payload;
- *   the two usual header spellings are recognised without decoding). The MAC
- *   is computed as base64url and compared with the token's own characters:
- *   a binary digest costs Node an unpooled Buffer, and the signature a
- *   decode, together about a third of a verify (docs/benchmarks.md, row 4).
+ * - Keys are prepared once and cached (tokens/hmac-sha256.ts); verify does one
+ *   JSON.parse (of the payload; the two usual header spellings are recognised
+ *   without decoding). The MAC is computed as base64url and compared with the
+ *   token's own characters: a binary digest costs Node an unpooled Buffer,
+ *   and the signature a decode (docs/benchmarks.md, row 4).
  * - Messages say what to fix and may quote short printable claim values read
  *   from the token (alg, typ, domain), never the token or a key.
  */
-import { createHmac } from 'node:crypto';
-import { hmacKeyFor } from './hmac-key.js';
+import { hmacSha256Base64url } from './hmac-sha256.js';
 import { HS256_SIGNATURE_CHARS } from './jwt-format.js';
 import type { ParsedToken } from './parse-token.js';
 import { SYSTEM_USER_ID, type TokenClaims } from './token-claims.js';
@@ -108,7 +107,7 @@ function matchingKey(parsed: ParsedToken, keys: readonly string[]): number {
   return keys.findIndex((key) => {
     // An empty key is a configuration error and would make every token forgeable.
     if (typeof key !== 'string' || key.length === 0) return false;
-    return sameInConstantTime(createHmac('sha256', hmacKeyFor(key)).update(signingInput).digest('base64url'), signature);
+    return sameInConstantTime(hmacSha256Base64url(key, signingInput), signature);
   });
 }
 
