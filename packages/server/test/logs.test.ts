@@ -172,8 +172,11 @@ describe('structured logs', () => {
     }
   });
 
-  test('one request line per request, with method, status, duration_ms, network and user_id', () => {
+  test('one request line per request, with req_id, method, status, duration_ms, network and user_id', () => {
     const lines = log.events('request');
+    const ids = lines.map((line) => line.req_id);
+    assert.ok(ids.every((id) => typeof id === 'string' && id.length > 0), `req_id: ${JSON.stringify(ids)}`);
+    assert.equal(new Set(ids).size, ids.length, 'every request has its own req_id');
     assert.equal(lines.length, sent.length, `request lines:\n${lines.map((line) => `${line.method} ${line.url} ${line.status}`).join('\n')}`);
     const remaining = [...lines];
     for (const request of sent) {
