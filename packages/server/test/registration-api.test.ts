@@ -98,6 +98,19 @@ describe('registering the pull URL (POST /)', () => {
     assert.equal(await storedTemplate(harness, net), 'https://new.example.com/p?id={id}');
   });
 
+  test('fields other than actor_token and pull_profile_url are ignored, in a form or a JSON body (as on the ping route)', async () => {
+    const net = await harness.createNetwork();
+    await expect204(await registerByForm(harness, { actor_token: net.token(), pull_profile_url: 'https://form.example.com/{id}', client: 'lib-1.2' }));
+    assert.equal(await storedTemplate(harness, net), 'https://form.example.com/{id}');
+    const json = await harness.request(`/?actor_token=${net.token()}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ pull_profile_url: 'https://json.example.com/{id}', note: 1 }),
+    });
+    await expect204(json);
+    assert.equal(await storedTemplate(harness, net), 'https://json.example.com/{id}');
+  });
+
   test('registering one network leaves another alone', async () => {
     const one = await harness.createNetwork();
     const two = await harness.createNetwork();
