@@ -10,6 +10,7 @@ const temp = makeTempDir();
 let db: Database.Database;
 before(() => {
   db = new Database(join(temp.path, 'writer.db'));
+  db.pragma('journal_mode = WAL');
   db.exec('CREATE TABLE t (v TEXT NOT NULL)');
 });
 after(() => {
@@ -28,6 +29,37 @@ test('writes of one turn commit together; a failing write rejects alone and the 
   assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
   assert.deepEqual(db.prepare('SELECT v FROM t ORDER BY rowid').pluck().all(), ['a', 'c']);
   db.exec('DELETE FROM t');
+});
+
+test('under power, a durable write settles after the WAL fsync that follows its commit; the others of its batch at the commit', async () => {
+  const writer = new BatchedWriter(db, 'power');
+  const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+  const settled: string[] = [];
+  await Promise.all([
+    writer.write(() => insert.run('ping'), { durable: true }).then(() => settled.push('durable')),
+    writer.write(() => insert.run('claim')).then(() => settled.push('not durable')),
+  ]);
+  assert.deepEqual(settled, ['not durable', 'durable'], 'the durable write, queued first, waited for the fsync');
+  assert.deepEqual(db.prepare('SELECT v FROM t ORDER BY rowid').pluck().all(), ['ping', 'claim']);
+  // Under process, nothing waits for an fsync: the writes settle in their order.
+  const processOnly = new BatchedWriter(db, 'process');
+  settled.length = 0;
+  await Promise.all([
+    processOnly.write(() => insert.run('ping'), { durable: true }).then(() => settled.push('durable')),
+    processOnly.write(() => insert.run('claim')).then(() => settled.push('not durable')),
+  ]);
+  assert.deepEqual(settled, ['durable', 'not durable']);
+  writer.close();
+  db.exec('DELETE FROM t');
+});
+
+test('power refuses a database that is not in WAL mode, since it syncs the WAL file', () => {
+  const rollbackJournal = new Database(join(temp.path, 'journal.db'));
+  try {
+    assert.throws(() => new BatchedWriter(rollbackJournal, 'power'), /open the database in WAL mode/);
+  } finally {
+    rollbackJournal.close();
+  }
 });
 
 test('a write that throws after changing rows leaves none of its changes, and the others of its batch commit', async () => {

@@ -1,3 +1,4 @@
+import { closeSync, fdatasync, openSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import { StoreUnavailableError } from '../store.js';
 
@@ -5,6 +6,8 @@ interface Job {
   run: () => unknown;
   weight: number;
   durable: boolean;
+  /** What run returned, kept while the write waits for a WAL fsync. */
+  value?: unknown;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
@@ -24,7 +27,7 @@ export interface WriteOptions {
   weight?: number;
   /**
    * True: it must survive a power loss (an acknowledged ping, a setting), so
-   * the commit is fsynced when the store's durability is `power`. False: a
+   * it settles after a WAL fsync when the store's durability is `power`. False: a
    * crash of p4p is enough (claims, pull results: if a power loss drops one,
    * the lease is requeued at restart and the pull simply happens again).
    * Default false.
@@ -34,9 +37,16 @@ export interface WriteOptions {
 
 /**
  * Group commit: writes queued during one turn of the event loop run in a
- * single transaction, so one fsync covers them all, and a commit with no
- * durable write skips the fsync. The promises settle only after the COMMIT,
- * which is what makes an answer sent after `await write(...)` durable.
+ * single transaction. A write's promise settles after its COMMIT and, for a
+ * durable write under `power`, once an fsync of the WAL file that began after
+ * that COMMIT has returned: that is what makes an answer sent after
+ * `await write(...)` durable.
+ *
+ * Every commit runs with `synchronous = NORMAL` (no fsync inside COMMIT);
+ * the WAL is fsynced from libuv's thread pool instead, so the next group
+ * commits while the last one's fsync runs, and one fsync covers every group
+ * committed before it began. (SQLite still syncs the WAL header when it
+ * restarts the log, and around every checkpoint.)
  *
  * A write that throws rolls the whole batch back; the batch then runs again
  * one write per transaction, so that the failing write fails alone. (A
@@ -50,8 +60,11 @@ export class BatchedWriter {
   private readonly runOne: Database.Transaction<(run: () => unknown) => unknown>;
   private readonly runAll: Database.Transaction<(jobs: Job[]) => unknown[]>;
 
-  /** The `synchronous` level the connection is at now. */
-  private synchronous: 'FULL' | 'NORMAL' | null = null;
+  /** Under `power`: the WAL file, opened at the first durable commit. */
+  private walFd: number | null = null;
+  /** Durable writes committed since the running WAL fsync began: the next fsync settles them. */
+  private awaitingSync: Job[] = [];
+  private syncing = false;
 
   constructor(
     private readonly db: Database.Database,
@@ -62,6 +75,10 @@ export class BatchedWriter {
     /** Most rows (the sum of the writes' weights) in one transaction, so one commit never holds up the writes queued behind it for long. */
     private readonly maxRowsPerCommit = 20_000,
   ) {
+    if (durability === 'power' && String(db.pragma('journal_mode', { simple: true })).toLowerCase() !== 'wal') {
+      throw new Error('durability power syncs the WAL file: open the database in WAL mode');
+    }
+    db.pragma('synchronous = NORMAL');
     this.runOne = db.transaction((run: () => unknown) => run());
     this.runAll = db.transaction((jobs: Job[]) => jobs.map((job) => job.run()));
   }
@@ -77,11 +94,40 @@ export class BatchedWriter {
     });
   }
 
-  /** In WAL mode FULL fsyncs the log at commit and NORMAL does not; a later FULL commit also covers earlier frames. */
-  private setSynchronous(level: 'FULL' | 'NORMAL'): void {
-    if (this.synchronous === level) return;
-    this.db.pragma(`synchronous = ${level}`);
-    this.synchronous = level;
+  /** Closes the WAL file once no fsync is running; call after the last write has settled. */
+  close(): void {
+    if (this.walFd !== null) closeSync(this.walFd);
+    this.walFd = null;
+  }
+
+  /** Settles a committed write now, or after a WAL fsync when it must survive a power loss. */
+  private settle(job: Job, value: unknown): void {
+    job.value = value;
+    if (!job.durable || this.durability === 'process') job.resolve(value);
+    else {
+      this.awaitingSync.push(job);
+      if (!this.syncing) this.syncWal();
+    }
+  }
+
+  private syncWal(): void {
+    let covered = this.awaitingSync;
+    this.awaitingSync = [];
+    this.syncing = true;
+    const done = (error: Error | null): void => {
+      this.syncing = false;
+      const failure = error === null ? null : new StoreUnavailableError({ cause: error });
+      for (const job of covered) failure === null ? job.resolve(job.value) : job.reject(failure);
+      covered = [];
+      if (this.awaitingSync.length > 0) this.syncWal();
+    };
+    try {
+      // A connection in WAL mode keeps its -wal file for as long as it is open, so this fd stays the log's.
+      this.walFd ??= openSync(`${this.db.name}-wal`, 'r+');
+      fdatasync(this.walFd, done);
+    } catch (error) {
+      done(error as Error);
+    }
   }
 
   private takeBatch(): Job[] {
@@ -100,7 +146,6 @@ export class BatchedWriter {
     else this.scheduled = false;
     let values: unknown[];
     try {
-      this.setSynchronous(this.durability === 'power' && jobs.some((job) => job.durable) ? 'FULL' : 'NORMAL');
       values = this.runAll.immediate(jobs);
     } catch (error) {
       this.onRollback();
@@ -110,12 +155,12 @@ export class BatchedWriter {
       else for (const job of jobs) this.runAlone(job);
       return;
     }
-    jobs.forEach((job, index) => job.resolve(values[index]));
+    jobs.forEach((job, index) => this.settle(job, values[index]));
   }
 
   private runAlone(job: Job): void {
     try {
-      job.resolve(this.runOne.immediate(job.run));
+      this.settle(job, this.runOne.immediate(job.run));
     } catch (error) {
       this.onRollback();
       job.reject(normalise(error));

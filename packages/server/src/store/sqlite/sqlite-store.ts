@@ -25,8 +25,9 @@ import type { WriteRequests, WriteResults } from './sqlite-writes.js';
 export { SQLITE_FILE_NAME } from './sqlite-connection.js';
 
 /**
- * How an acknowledged ping must survive: `power` fsyncs every commit that
- * holds a ping or a setting (group commit keeps it cheap); `process`
+ * How an acknowledged ping must survive: `power` answers a ping or a setting
+ * only once the WAL holding its commit is fsynced (one fsync covers every
+ * group committed before it, and runs while the next group commits); `process`
  * survives a crash of p4p but not of the machine. Claims and pull results
  * never wait for an fsync: a power loss can only make a pull happen again.
  */

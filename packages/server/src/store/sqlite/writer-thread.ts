@@ -1,7 +1,8 @@
 /**
  * The SQLite writer thread: owns the write connection and commits the
- * store's writes in groups. While a commit fsyncs here, the main thread keeps
- * reading requests, so the next group grows with the load.
+ * store's writes in groups. While a group commits here (and its WAL fsync
+ * runs in the thread pool), the main thread keeps reading requests, so the
+ * next group grows with the load.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { BatchedWriter } from './batched-writer.js';
@@ -33,9 +34,10 @@ function reply(outcome: WriteOutcome): void {
 
 port.on('message', (message: ToWriter) => {
   if (message.type === 'close') {
-    // Queued writes commit first, and their results go out before the port closes.
-    void writer.write(() => undefined).finally(() => {
+    // Queued writes commit (and durable ones sync) first, and their results go out before the port closes.
+    void writer.write(() => undefined, { durable: true }).finally(() => {
       sendReplies();
+      writer.close();
       db.close();
       port.close();
     });
