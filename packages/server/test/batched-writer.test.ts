@@ -49,7 +49,19 @@ test('under power, a durable write settles after the WAL fsync that follows its 
     processOnly.write(() => insert.run('claim')).then(() => settled.push('not durable')),
   ]);
   assert.deepEqual(settled, ['durable', 'not durable']);
-  writer.close();
+  await writer.close();
+  db.exec('DELETE FROM t');
+});
+
+test('close() waits for the WAL fsync that durable writes are waiting for', async () => {
+  const writer = new BatchedWriter(db, 'power');
+  let settled = false;
+  const ping = writer.write(() => db.prepare('INSERT INTO t (v) VALUES (?)').run('ping'), { durable: true }).then(() => (settled = true));
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(db.prepare('SELECT COUNT(*) FROM t').pluck().get(), 1, 'committed');
+  await writer.close();
+  assert.equal(settled, true, 'settled before close() returned');
+  await ping;
   db.exec('DELETE FROM t');
 });
 

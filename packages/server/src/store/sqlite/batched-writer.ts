@@ -64,11 +64,12 @@ export class BatchedWriter {
   private walFd: number | null = null;
   /** Durable writes committed since the running WAL fsync began: the next fsync settles them. */
   private awaitingSync: Job[] = [];
-  private syncing = false;
+  /** The running WAL fsync, if any. */
+  private syncing: Promise<void> | null = null;
 
   constructor(
     private readonly db: Database.Database,
-    /** `power`: durable writes are fsynced at commit; `process`: no commit is. */
+    /** `power`: durable writes settle after a WAL fsync; `process`: nothing is fsynced. */
     private readonly durability: 'power' | 'process',
     /** Called after every rollback, for state kept outside the database that the rollback undid. */
     private readonly onRollback: () => void = () => undefined,
@@ -83,7 +84,7 @@ export class BatchedWriter {
     this.runAll = db.transaction((jobs: Job[]) => jobs.map((job) => job.run()));
   }
 
-  /** Queues a write. Resolves after its commit. */
+  /** Queues a write. Resolves after its commit, and a durable one under `power` after the WAL fsync that follows it. */
   write<T>(run: () => T, { weight = 1, durable = false }: WriteOptions = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ run, weight, durable, resolve: resolve as (value: unknown) => void, reject });
@@ -94,40 +95,42 @@ export class BatchedWriter {
     });
   }
 
-  /** Closes the WAL file once no fsync is running; call after the last write has settled. */
-  close(): void {
+  /** Waits for the WAL fsyncs still to come (every write queued before has settled then), and closes the WAL file. */
+  async close(): Promise<void> {
+    while (this.syncing !== null) await this.syncing;
     if (this.walFd !== null) closeSync(this.walFd);
     this.walFd = null;
   }
 
-  /** Settles a committed write now, or after a WAL fsync when it must survive a power loss. */
+  /** Settles a committed write now, or holds it for the next WAL fsync when it must survive a power loss. */
   private settle(job: Job, value: unknown): void {
+    if (!job.durable || this.durability === 'process') return job.resolve(value);
     job.value = value;
-    if (!job.durable || this.durability === 'process') job.resolve(value);
-    else {
-      this.awaitingSync.push(job);
-      if (!this.syncing) this.syncWal();
-    }
+    this.awaitingSync.push(job);
   }
 
+  /** Starts a WAL fsync for the durable writes committed so far, unless one is running (its end starts the next). */
   private syncWal(): void {
-    let covered = this.awaitingSync;
+    if (this.syncing !== null || this.awaitingSync.length === 0) return;
+    const covered = this.awaitingSync;
     this.awaitingSync = [];
-    this.syncing = true;
-    const done = (error: Error | null): void => {
-      this.syncing = false;
-      const failure = error === null ? null : new StoreUnavailableError({ cause: error });
-      for (const job of covered) failure === null ? job.resolve(job.value) : job.reject(failure);
-      covered = [];
-      if (this.awaitingSync.length > 0) this.syncWal();
-    };
-    try {
-      // A connection in WAL mode keeps its -wal file for as long as it is open, so this fd stays the log's.
-      this.walFd ??= openSync(`${this.db.name}-wal`, 'r+');
-      fdatasync(this.walFd, done);
-    } catch (error) {
-      done(error as Error);
-    }
+    this.syncing = new Promise((resolve) => {
+      const done = (error: Error | null): void => {
+        // An fsync that failed leaves the writes committed but not known to be on disk: they fail, and a retried ping is harmless.
+        const failure = error === null ? null : new StoreUnavailableError({ cause: error });
+        for (const job of covered) failure === null ? job.resolve(job.value) : job.reject(failure);
+        this.syncing = null;
+        resolve();
+        this.syncWal();
+      };
+      try {
+        // The writer's connection has written to the log, so SQLite keeps this -wal file (same inode) until that connection closes.
+        this.walFd ??= openSync(`${this.db.name}-wal`, 'r+');
+        fdatasync(this.walFd, done);
+      } catch (error) {
+        done(error as Error);
+      }
+    });
   }
 
   private takeBatch(): Job[] {
@@ -153,9 +156,11 @@ export class BatchedWriter {
       // The database itself failed (disk full, I/O error, busy): every write of the batch fails with it.
       if (jobs.length === 1 || failure instanceof StoreUnavailableError) for (const job of jobs) job.reject(failure);
       else for (const job of jobs) this.runAlone(job);
+      this.syncWal();
       return;
     }
     jobs.forEach((job, index) => this.settle(job, values[index]));
+    this.syncWal();
   }
 
   private runAlone(job: Job): void {

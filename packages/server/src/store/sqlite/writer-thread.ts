@@ -35,9 +35,9 @@ function reply(outcome: WriteOutcome): void {
 port.on('message', (message: ToWriter) => {
   if (message.type === 'close') {
     // Queued writes commit (and durable ones sync) first, and their results go out before the port closes.
-    void writer.write(() => undefined, { durable: true }).finally(() => {
+    void writer.write(() => undefined, { durable: true }).finally(async () => {
+      await writer.close();
       sendReplies();
-      writer.close();
       db.close();
       port.close();
     });
