@@ -46,7 +46,7 @@ export interface WriteOptions {
  * the WAL is fsynced from libuv's thread pool instead, so the next group
  * commits while the last one's fsync runs, and one fsync covers every group
  * committed before it began. (SQLite still syncs the WAL header when it
- * restarts the log, and around every checkpoint.)
+ * starts or restarts the log, and the log before a checkpoint copies it.)
  *
  * A write that throws rolls the whole batch back; the batch then runs again
  * one write per transaction, so that the failing write fails alone. (A
