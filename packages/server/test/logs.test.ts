@@ -266,3 +266,22 @@ describe('structured logs: tokens under parameter names p4p reads but does not s
     });
   }
 });
+
+describe('a message text that quotes a URL', () => {
+  test('has its token parameters redacted, in any argument position, and is otherwise kept', () => {
+    const lines: string[] = [];
+    const logger = createLogger('info', { write: (line: string) => void lines.push(line) });
+    const token = buildSystemToken('text.fyre.co', generateNetworkKey(), 600);
+    // The shape of Fastify's own warning when a route replies twice.
+    logger.warn(`Reply was already sent, did you forget to "return reply" in "/api/v3_0/user/ada/refresh?lftoken=${token}" (POST)?`);
+    logger.info({ event: 'x' }, `GET /?actor_token=${token}&pull_profile_url=x`);
+    logger.info('plain text = kept as it is');
+    assert.equal(lines.length, 3);
+    for (const line of lines.slice(0, 2)) {
+      assert.ok(!line.includes(token), `the line carries the token: ${line}`);
+      assert.match(line, /(lftoken|actor_token)=\[redacted\]/);
+    }
+    assert.equal((JSON.parse(lines[2]!) as { msg: string }).msg, 'plain text = kept as it is');
+    assert.match(lines[1]!, /pull_profile_url=x/);
+  });
+});

@@ -1,9 +1,12 @@
 import pino, { type DestinationStream, type Level, type Logger } from 'pino';
+import { redactUrl } from './redact-url.js';
 
 /**
  * Structured JSON logs, one object per line. Tokens and keys never reach a
- * line: URLs are passed through redactUrl where they are logged, and these
- * paths are censored wherever they appear.
+ * line: URLs are passed through redactUrl where they are logged, these paths
+ * are censored wherever they appear, and a message text that quotes a URL
+ * (as some of Fastify's own warnings quote the request's) has its token
+ * parameters redacted too.
  */
 export function createLogger(level: Level | 'silent', destination?: DestinationStream): Logger {
   return pino(
@@ -13,6 +16,13 @@ export function createLogger(level: Level | 'silent', destination?: DestinationS
       redact: {
         paths: ['lftoken', 'actor_token', 'key', 'keys', '*.lftoken', '*.actor_token', '*.key', '*.keys', 'headers.authorization', '*.headers.authorization'],
         censor: '[redacted]',
+      },
+      hooks: {
+        logMethod(args, method) {
+          // Only enabled levels get here, and only a text with a '=' can hold a token parameter.
+          const redacted = args.map((arg) => (typeof arg === 'string' && arg.includes('=') ? redactUrl(arg) : arg));
+          return method.apply(this, redacted as Parameters<typeof method>);
+        },
       },
     },
     destination,
