@@ -19,9 +19,11 @@ export function createLogger(level: Level | 'silent', destination?: DestinationS
       },
       hooks: {
         logMethod(args, method) {
-          // Only enabled levels get here, and only a text with a '=' can hold a token parameter.
-          const redacted = args.map((arg) => (typeof arg === 'string' && arg.includes('=') ? redactUrl(arg) : arg));
-          return method.apply(this, redacted as Parameters<typeof method>);
+          // Only enabled levels get here, and only a text with a '=' can hold a token parameter:
+          // the usual line ('request', 'pull') goes through as it is, without a copy of its arguments.
+          const mayHoldToken = (arg: unknown): arg is string => typeof arg === 'string' && arg.includes('=');
+          if (!args.some(mayHoldToken)) return method.apply(this, args);
+          return method.apply(this, args.map((arg) => (mayHoldToken(arg) ? redactUrl(arg) : arg)) as Parameters<typeof method>);
         },
       },
     },
