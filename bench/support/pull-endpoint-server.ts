@@ -2,7 +2,9 @@
  * The customer's pull endpoint for the benchmark, run as a process of its own
  * (`node --import tsx pull-endpoint-server.ts PORT`): `GET /users/{id}`
  * answers a small valid profile, optionally after a delay or held until
- * released, and counts the pulls of every user. `/__…` routes steer it.
+ * released, and counts the pulls of every user. `/__…` routes steer it;
+ * `/__wait?served=N` answers once N pulls have been answered, so that a run
+ * is timed without polling the endpoint while it works.
  */
 import { createServer, type ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +20,8 @@ let pullsPerUser = new Map<string, number>();
 /** The most recently answered users, newest last, to check that they were stored. */
 let recent: string[] = [];
 const RECENT_KEPT = 256;
+/** `/__wait` requests not yet answered: each is answered once `served` reaches its count. */
+let waiters: Array<{ served: number; answer: () => void }> = [];
 
 /** The profile the endpoint serves for a user at an epoch (also what row 9 seeds). */
 export function profileFor(userId: string, epoch: number): string {
@@ -38,6 +42,14 @@ function answerPull(userId: string, response: ServerResponse): void {
   pullsPerUser.set(userId, (pullsPerUser.get(userId) ?? 0) + 1);
   recent.push(userId);
   if (recent.length > RECENT_KEPT * 2) recent = recent.slice(-RECENT_KEPT);
+  if (waiters.length > 0) answerWaiters();
+}
+
+function answerWaiters(): void {
+  const due = waiters.filter((waiter) => served >= waiter.served);
+  if (due.length === 0) return;
+  waiters = waiters.filter((waiter) => served < waiter.served);
+  for (const waiter of due) waiter.answer();
 }
 
 function stats(): Record<string, unknown> {
@@ -75,6 +87,11 @@ function startEndpoint(port: number): void {
       else if (delayMs > 0) setTimeout(answer, delayMs);
       else answer();
       return;
+    }
+    if (url.pathname === '/__wait') {
+      const answer = (): void => void response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(stats()));
+      waiters.push({ served: Number(url.searchParams.get('served')), answer });
+      return answerWaiters();
     }
     if (url.pathname === '/__control') control(url);
     else if (url.pathname !== '/__stats') return void response.writeHead(404).end();

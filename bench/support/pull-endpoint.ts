@@ -39,6 +39,14 @@ export class PullEndpointProcess {
     return (await response.body.json()) as EndpointStats;
   }
 
+  /** Answers the stats once the endpoint has answered `served` pulls (since the last reset); fails after `timeoutMs`. */
+  async waitServed(served: number, timeoutMs: number): Promise<EndpointStats> {
+    const response = await request(`${this.origin}/__wait?served=${served}`, { headersTimeout: timeoutMs }).catch((error: unknown) => {
+      throw new Error(`the pull endpoint had not answered ${served} pulls after ${timeoutMs} ms`, { cause: error });
+    });
+    return (await response.body.json()) as EndpointStats;
+  }
+
   async stats(): Promise<EndpointStats> {
     const response = await request(`${this.origin}/__stats`);
     return (await response.body.json()) as EndpointStats;
