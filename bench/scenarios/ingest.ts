@@ -73,15 +73,30 @@ export async function ingestRows(endpoint: PullEndpointProcess, settings: BenchS
   );
 }
 
+/** Rounds of row 3, the two servers taking turns at the offered rate; each keeps its best, as in rows 1 and 2. */
+const LATENCY_ROUNDS = 2;
+
+/** The best round at an offered rate: among those that kept up with the rate (all, if none did), the lowest p99. */
+function bestAtRate(rounds: readonly PingLoadResult[], offeredRate: number): PingLoadResult {
+  const keptUp = rounds.filter((result) => result.pingsPerSecond >= offeredRate * MIN_RATE_KEPT);
+  return (keptUp.length > 0 ? keptUp : rounds).reduce((best, round) => (round.p99Ms < best.p99Ms ? round : best));
+}
+
 /** Row 3: p99 of p4p and of the bare server at the same offered rate, half the bare server's maximum. */
 async function latencyAtHalfRow(bare: PingTarget, product: PingTarget, bareMax: number, settings: BenchSettings): Promise<ResultRow> {
   const halfRate = Math.round(bareMax / 2);
   // The connections the rate was measured with: with fewer, autocannon could not offer it to a server whose answers wait for an fsync.
   const atHalf = { durationSeconds: settings.loadSeconds, overallRate: halfRate, connections: SATURATING_CONNECTIONS };
-  const bareAtHalf = checked(await pingLoad(bare, { ...atHalf, userPrefix: `h${runNumber++}u` }));
-  const productAtHalf = checked(await pingLoad(product, { ...atHalf, userPrefix: `h${runNumber++}u` }));
+  const bareRounds: PingLoadResult[] = [];
+  const productRounds: PingLoadResult[] = [];
+  for (let round = 0; round < LATENCY_ROUNDS; round++) {
+    bareRounds.push(checked(await pingLoad(bare, { ...atHalf, userPrefix: `h${runNumber++}u` })));
+    productRounds.push(checked(await pingLoad(product, { ...atHalf, userPrefix: `h${runNumber++}u` })));
+  }
+  const bareAtHalf = bestAtRate(bareRounds, halfRate);
+  const productAtHalf = bestAtRate(productRounds, halfRate);
   const row = ratioRow(`3 ingest p99 latency at ${halfRate} pings/s (half the bare maximum)`, 'ms', productAtHalf.p99Ms, bareAtHalf.p99Ms, '<=', 3,
-    `p50 ${productAtHalf.p50Ms} ms vs bare ${bareAtHalf.p50Ms} ms; p4p acknowledged ${Math.round(productAtHalf.pingsPerSecond)} pings/s`);
+    `best of ${LATENCY_ROUNDS} alternating rounds; p50 ${productAtHalf.p50Ms} ms vs bare ${bareAtHalf.p50Ms} ms; p4p acknowledged ${Math.round(productAtHalf.pingsPerSecond)} pings/s`);
   // autocannon's connections wait for each answer, so a server that cannot keep up shows a bounded latency and a lower rate instead.
   const kept = productAtHalf.pingsPerSecond / halfRate;
   if (kept < MIN_RATE_KEPT) {
