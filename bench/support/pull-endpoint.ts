@@ -42,7 +42,7 @@ export class PullEndpointProcess {
   /** Answers the stats once the endpoint has answered `served` pulls (since the last reset); fails after `timeoutMs`. */
   async waitServed(served: number, timeoutMs: number): Promise<EndpointStats> {
     const response = await request(`${this.origin}/__wait?served=${served}`, { headersTimeout: timeoutMs }).catch((error: unknown) => {
-      throw new Error(`the pull endpoint had not answered ${served} pulls after ${timeoutMs} ms`, { cause: error });
+      throw new Error(`waiting up to ${timeoutMs} ms for the pull endpoint to answer ${served} pulls: ${(error as Error).message}`, { cause: error });
     });
     return (await response.body.json()) as EndpointStats;
   }
