@@ -46,10 +46,12 @@ function answerPull(userId: string, response: ServerResponse): void {
 }
 
 function answerWaiters(): void {
-  const due = waiters.filter((waiter) => served >= waiter.served);
-  if (due.length === 0) return;
-  waiters = waiters.filter((waiter) => served < waiter.served);
-  for (const waiter of due) waiter.answer();
+  const waiting = waiters;
+  waiters = [];
+  for (const waiter of waiting) {
+    if (served >= waiter.served) waiter.answer();
+    else waiters.push(waiter);
+  }
 }
 
 function stats(): Record<string, unknown> {
