@@ -46,7 +46,7 @@ export async function withIngestServe<T>(
 }
 
 /** Measured rounds of rows 1 and 2, the three servers taking turns; each keeps its best round (the one the shared machine disturbed least). */
-const INGEST_ROUNDS = 2;
+const INGEST_ROUNDS = 3;
 const SIDES = ['bare', 'power', 'process'] as const;
 
 /** Rows 1, 2 and 3. */
